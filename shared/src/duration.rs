@@ -1,0 +1,46 @@
+//! Call durations in the `{h}h{m}m{s}s` form of SPEC §6.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Whole seconds a call lasted. `Display` gives `24h13m43s`; hours are unbounded.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct CallDuration(pub u64);
+
+impl CallDuration {
+    pub fn seconds(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for CallDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        write!(f, "{}h{}m{}s", s / 3600, s % 3600 / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_hours_minutes_seconds() {
+        let cases = [
+            (0, "0h0m0s"),
+            (59, "0h0m59s"),
+            (180, "0h3m0s"),
+            (463, "0h7m43s"),
+            (3600, "1h0m0s"),
+            (87_223, "24h13m43s"),
+            (31 * 86_400 + 1, "744h0m1s"),
+        ];
+        for (seconds, shown) in cases {
+            assert_eq!(CallDuration(seconds).to_string(), shown);
+        }
+    }
+}

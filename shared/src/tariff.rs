@@ -53,6 +53,21 @@ pub struct Tariff {
 }
 
 impl Tariff {
+    /// A tariff version whose bands must tile the 24 hours of the local day.
+    pub fn new(
+        id: impl Into<String>,
+        effective_from: DateTime<Utc>,
+        bands: Vec<Band>,
+    ) -> Result<Tariff, ScheduleError> {
+        let mut tariff = Tariff {
+            id: id.into(),
+            effective_from,
+            bands,
+        };
+        validate_bands(&mut tariff)?;
+        Ok(tariff)
+    }
+
     pub fn bands(&self) -> &[Band] {
         &self.bands
     }
@@ -116,9 +131,6 @@ impl TariffSchedule {
                 "the version id {:?} is used twice",
                 pair[0]
             )));
-        }
-        for version in &mut versions {
-            validate_bands(version)?;
         }
         Ok(TariffSchedule { versions })
     }
@@ -269,11 +281,7 @@ impl TariffVersionFile {
                 })
             })
             .collect::<Result<_, ScheduleError>>()?;
-        Ok(Tariff {
-            id: self.id,
-            effective_from,
-            bands,
-        })
+        Tariff::new(self.id, effective_from, bands)
     }
 }
 

@@ -20,8 +20,8 @@ pub struct BillLine {
     pub price: Cents,
 }
 
-impl From<&PricedCall> for BillLine {
-    fn from(call: &PricedCall) -> BillLine {
+impl From<&PricedCall<'_>> for BillLine {
+    fn from(call: &PricedCall<'_>) -> BillLine {
         BillLine {
             call_id: call.call_id,
             destination: call.destination.clone(),
@@ -53,10 +53,10 @@ pub struct Bill {
 
 impl Bill {
     /// The whole bill of `subscriber` for `period` from any set of priced calls.
-    pub fn from_calls<'a>(
+    pub fn from_calls<'a, 't: 'a>(
         subscriber: &PhoneNumber,
         period: Period,
-        calls: impl IntoIterator<Item = &'a PricedCall>,
+        calls: impl IntoIterator<Item = &'a PricedCall<'t>>,
     ) -> Bill {
         let mut lines: Vec<BillLine> = calls
             .into_iter()

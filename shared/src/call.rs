@@ -43,7 +43,7 @@ id_type!(
 
 /// A completed call with the price fixed when it completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PricedCall {
+pub struct PricedCall<'t> {
     pub call_id: CallId,
     pub source: PhoneNumber,
     pub destination: PhoneNumber,
@@ -52,17 +52,17 @@ pub struct PricedCall {
     pub duration: CallDuration,
     /// The month, in the billing zone, in which the call ended.
     pub period: Period,
-    pub price: Price,
+    pub price: Price<'t>,
 }
 
 /// Pairs a call's start and end records and prices the call with the tariff in
 /// effect at its start.
-pub fn complete_call(
+pub fn complete_call<'t>(
     start: &CallRecord,
     end: &CallRecord,
-    tariffs: &TariffSchedule,
+    tariffs: &'t TariffSchedule,
     zone: Tz,
-) -> Result<PricedCall, ApiError> {
+) -> Result<PricedCall<'t>, ApiError> {
     let Event::Start {
         source,
         destination,

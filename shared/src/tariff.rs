@@ -1,7 +1,5 @@
 //! Tariffs: versions of a time-of-day schedule of bands (SPEC §5).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveTime, Timelike, Utc};
 use serde::Deserialize;
 
@@ -15,7 +13,7 @@ pub const DEFAULT_SCHEDULE: &str = include_str!("tariffs.toml");
 /// A part of the local day with its own charges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Band {
-    pub name: Arc<str>,
+    pub name: String,
     /// Start of the band in seconds after local midnight (inclusive).
     pub from: u32,
     /// End in seconds after local midnight (exclusive); at or before `from` when the

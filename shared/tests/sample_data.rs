@@ -31,9 +31,11 @@ fn now() -> DateTime<Utc> {
 }
 
 /// Every call of the data set, paired and priced by the domain.
-fn priced_calls(sample: &Value) -> BTreeMap<CallId, PricedCall> {
+fn priced_calls<'t>(
+    sample: &Value,
+    tariffs: &'t TariffSchedule,
+) -> BTreeMap<CallId, PricedCall<'t>> {
     let zone = zone(sample);
-    let tariffs = TariffSchedule::default_schedule();
     let mut starts: BTreeMap<CallId, CallRecord> = BTreeMap::new();
     let mut ends: BTreeMap<CallId, CallRecord> = BTreeMap::new();
     for raw in sample["records"].as_array().unwrap() {
@@ -53,12 +55,7 @@ fn priced_calls(sample: &Value) -> BTreeMap<CallId, PricedCall> {
     }
     starts
         .iter()
-        .map(|(id, start)| {
-            (
-                *id,
-                complete_call(start, &ends[id], &tariffs, zone).unwrap(),
-            )
-        })
+        .map(|(id, start)| (*id, complete_call(start, &ends[id], tariffs, zone).unwrap()))
         .collect()
 }
 
@@ -96,7 +93,8 @@ fn the_shipped_tariff_is_the_one_the_sample_was_priced_with() {
 fn every_call_is_priced_as_the_sample_says() {
     let sample = sample();
     let zone = zone(&sample);
-    let calls = priced_calls(&sample);
+    let tariffs = TariffSchedule::default_schedule();
+    let calls = priced_calls(&sample, &tariffs);
     let expected = sample["calls"].as_array().unwrap();
     assert_eq!(calls.len(), expected.len());
     assert_eq!(calls.len(), 8);
@@ -160,7 +158,8 @@ fn every_call_is_priced_as_the_sample_says() {
 fn every_bill_is_reproduced_when_calls_are_grouped() {
     let sample = sample();
     let zone = zone(&sample);
-    let calls = priced_calls(&sample);
+    let tariffs = TariffSchedule::default_schedule();
+    let calls = priced_calls(&sample, &tariffs);
     let bills = sample["bills"].as_array().unwrap();
     assert_eq!(bills.len(), 5);
     for want in bills {

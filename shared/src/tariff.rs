@@ -273,7 +273,7 @@ impl TariffVersionFile {
                 Ok(Band {
                     from: time(&band.from)?,
                     to: time(&band.to)?,
-                    name: band.name.into(),
+                    name: band.name,
                     standing_charge: Cents(band.standing_charge_cents),
                     per_minute: Cents(band.per_minute_cents),
                 })

@@ -25,11 +25,8 @@ fn check(zone: Tz, cases: &[Case]) {
     for case in cases {
         let (start, end) = (at(case.start), at(case.end));
         let price = price_call(start, end, tariffs.in_effect_at(start), zone);
-        let segments: Vec<(&str, u64)> = price
-            .segments
-            .iter()
-            .map(|s| (&*s.band, s.seconds))
-            .collect();
+        let segments: Vec<(&str, u64)> =
+            price.segments.iter().map(|s| (s.band, s.seconds)).collect();
         assert_eq!(
             price.total.0, case.cents,
             "{} -> {} in {zone}: {}",

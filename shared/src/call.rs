@@ -98,3 +98,80 @@ pub fn complete_call<'t>(
         price,
     })
 }
+
+/// Where a call stands, from the records stored for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallStatus {
+    Started,
+    EndedWithoutStart,
+    Completed,
+}
+
+/// What is stored of a completed call's price: fixed when it completed, never recomputed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub duration: CallDuration,
+    pub price: crate::money::Cents,
+    pub period: Period,
+    pub tariff_id: String,
+    /// The [`Price`] with its segments, as JSON.
+    pub breakdown: serde_json::Value,
+}
+
+impl From<&PricedCall<'_>> for Charge {
+    fn from(call: &PricedCall<'_>) -> Charge {
+        Charge {
+            duration: call.duration,
+            price: call.price.total,
+            period: call.period,
+            tariff_id: call.price.tariff_id.to_owned(),
+            breakdown: serde_json::to_value(&call.price).expect("a price always serializes"),
+        }
+    }
+}
+
+/// A call's records and, once both are in, its charge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallState {
+    pub start: Option<CallRecord>,
+    pub end: Option<CallRecord>,
+    pub charge: Option<Charge>,
+}
+
+impl CallState {
+    /// `None` while neither record is stored.
+    pub fn status(&self) -> Option<CallStatus> {
+        match (&self.start, &self.end) {
+            (Some(_), Some(_)) => Some(CallStatus::Completed),
+            (Some(_), None) => Some(CallStatus::Started),
+            (None, Some(_)) => Some(CallStatus::EndedWithoutStart),
+            (None, None) => None,
+        }
+    }
+
+    /// The body of `GET /v1/calls/{call_id}` (SPEC §3).
+    pub fn view(&self, call_id: CallId) -> serde_json::Value {
+        let mut view = serde_json::json!({
+            "call_id": call_id,
+            "status": self.status(),
+            "start": self.start,
+            "end": self.end,
+        });
+        if let Some(charge) = &self.charge {
+            let fields = serde_json::json!({
+                "duration": charge.duration.to_string(),
+                "duration_seconds": charge.duration.seconds(),
+                "price": charge.price.to_string(),
+                "price_cents": charge.price,
+                "period": charge.period,
+                "tariff_id": charge.tariff_id,
+                "breakdown": charge.breakdown,
+            });
+            view.as_object_mut()
+                .unwrap()
+                .extend(fields.as_object().unwrap().clone());
+        }
+        view
+    }
+}

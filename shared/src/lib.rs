@@ -1,22 +1,26 @@
 //! callbill's domain: what a call record means, what a call costs and what a bill
-//! holds. Everything here is pure (no I/O, no clock): the current time and the
-//! billing time zone are always passed in.
+//! holds, plus the DynamoDB store and HTTP helpers both Lambda functions use.
+//! The domain modules are pure (no I/O, no clock): the current time and the
+//! billing time zone are always passed in; only `store` talks to DynamoDB.
 
 pub mod bill;
 pub mod call;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod http;
+pub mod ingest;
 pub mod money;
 pub mod period;
 pub mod phone;
 pub mod pricing;
 pub mod record;
+pub mod store;
 pub mod tariff;
 pub mod timestamp;
 
 pub use bill::{Bill, BillLine};
-pub use call::{CallId, PricedCall, RecordId, complete_call};
+pub use call::{CallId, CallState, CallStatus, Charge, PricedCall, RecordId, complete_call};
 pub use config::{Config, ConfigError};
 pub use duration::CallDuration;
 pub use error::{ApiError, ErrorCode, FieldErrors};

@@ -1,0 +1,105 @@
+//! Request and response helpers both handlers use: JSON bodies in, JSON out, the
+//! error envelope, and the one log line per request.
+
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::call::CallId;
+use crate::error::{ApiError, ErrorCode};
+
+const JSON: &str = "application/json";
+
+/// A response with a JSON body.
+pub fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
+    let text = serde_json::to_string(body).expect("response bodies always serialize");
+    response(status, JSON, text)
+}
+
+/// A response with any text body.
+pub fn response(status: u16, content_type: &'static str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).expect("callbill uses standard status codes");
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// The error envelope of SPEC §7, with `Retry-After` when the client should retry.
+pub fn error_response(error: &ApiError) -> Response<Body> {
+    let mut response = response(error.status(), JSON, error.to_body());
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The request body as JSON, refused when larger than `max_bytes` or not JSON.
+pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > max_bytes {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "the body has {} bytes; at most {max_bytes} are accepted here",
+                bytes.len()
+            ),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let problem = if bytes.is_empty() {
+            "the body is empty".to_owned()
+        } else {
+            e.to_string()
+        };
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {problem}"),
+        )
+    })
+}
+
+/// `not_found` for a method and path no route serves.
+pub fn no_route(request: &Request, routes: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!(
+            "no route for {} {}; routes are {routes}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// The path split into its segments, without empty ones (so a trailing `/` is ignored).
+pub fn path_segments(request: &Request) -> Vec<&str> {
+    request
+        .uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The one structured log line of a request.
+pub fn log_request(
+    route: &str,
+    response: &Response<Body>,
+    call_id: Option<CallId>,
+    started: Instant,
+) {
+    tracing::info!(
+        route,
+        status = response.status().as_u16(),
+        call_id = call_id.map(|id| id.0),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+}

@@ -22,14 +22,7 @@ fn pricing(c: &mut Criterion) {
             b.iter(|| price_call(black_box(start), black_box(end), tariff, Tz::UTC))
         });
         c.bench_function(&format!("price {name} (America/Sao_Paulo)"), |b| {
-            b.iter(|| {
-                price_call(
-                    black_box(start),
-                    black_box(end),
-                    tariff,
-                    chrono_tz::America::Sao_Paulo,
-                )
-            })
+            b.iter(|| price_call(black_box(start), black_box(end), tariff, chrono_tz::America::Sao_Paulo))
         });
     }
 }

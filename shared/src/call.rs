@@ -14,6 +14,11 @@ use crate::pricing::{Price, price_call};
 use crate::record::{CallRecord, Event};
 use crate::tariff::TariffSchedule;
 
+/// The longest call accepted. Switches split longer calls into several records;
+/// a longer pairing is a wrong start or end, and its breakdown would outgrow the
+/// 400 KB a stored call may hold.
+pub const MAX_CALL_DURATION: chrono::TimeDelta = chrono::TimeDelta::days(92);
+
 /// The largest id accepted: ids stay exact in every JSON client (2^53 - 1).
 pub const MAX_ID: u64 = (1 << 53) - 1;
 
@@ -63,11 +68,7 @@ pub fn complete_call<'t>(
     tariffs: &'t TariffSchedule,
     zone: Tz,
 ) -> Result<PricedCall<'t>, ApiError> {
-    let Event::Start {
-        source,
-        destination,
-    } = &start.event
-    else {
+    let Event::Start { source, destination } = &start.event else {
         return Err(ApiError::internal());
     };
     if end.timestamp < start.timestamp {
@@ -81,12 +82,7 @@ pub fn complete_call<'t>(
             ),
         ));
     }
-    let price = price_call(
-        start.timestamp,
-        end.timestamp,
-        tariffs.in_effect_at(start.timestamp),
-        zone,
-    );
+    let price = price_call(start.timestamp, end.timestamp, tariffs.in_effect_at(start.timestamp), zone);
     Ok(PricedCall {
         call_id: start.call_id,
         source: source.clone(),
@@ -168,9 +164,7 @@ impl CallState {
                 "tariff_id": charge.tariff_id,
                 "breakdown": charge.breakdown,
             });
-            view.as_object_mut()
-                .unwrap()
-                .extend(fields.as_object().unwrap().clone());
+            view.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
         }
         view
     }

@@ -19,9 +19,7 @@ pub struct Config {
 pub enum ConfigError {
     #[error("TABLE_NAME is not set: name the DynamoDB table callbill uses")]
     MissingTable,
-    #[error(
-        "BILLING_TIMEZONE {0:?} is not an IANA time zone name such as UTC or America/Sao_Paulo"
-    )]
+    #[error("BILLING_TIMEZONE {0:?} is not an IANA time zone name such as UTC or America/Sao_Paulo")]
     UnknownZone(String),
     #[error("TARIFF_SCHEDULE: {0}")]
     Tariffs(#[from] ScheduleError),
@@ -46,11 +44,7 @@ impl Config {
             None => TariffSchedule::default_schedule(),
             Some(text) => TariffSchedule::from_toml(&text)?,
         };
-        Ok(Config {
-            table_name,
-            zone,
-            tariffs,
-        })
+        Ok(Config { table_name, zone, tariffs })
     }
 }
 
@@ -59,11 +53,7 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
     }
 
     #[test]
@@ -92,18 +82,9 @@ mod tests {
         let cases = [
             (vec![], "TABLE_NAME is not set"),
             (vec![("TABLE_NAME", " ")], "TABLE_NAME is not set"),
-            (
-                vec![("TABLE_NAME", "t"), ("BILLING_TIMEZONE", "Mars/Olympus")],
-                "\"Mars/Olympus\" is not an IANA",
-            ),
-            (
-                vec![("TABLE_NAME", "t"), ("TARIFF_SCHEDULE", "tariff = []")],
-                "no tariff version",
-            ),
-            (
-                vec![("TABLE_NAME", "t"), ("TARIFF_SCHEDULE", "not toml")],
-                "TARIFF_SCHEDULE: invalid tariff schedule",
-            ),
+            (vec![("TABLE_NAME", "t"), ("BILLING_TIMEZONE", "Mars/Olympus")], "\"Mars/Olympus\" is not an IANA"),
+            (vec![("TABLE_NAME", "t"), ("TARIFF_SCHEDULE", "tariff = []")], "no tariff version"),
+            (vec![("TABLE_NAME", "t"), ("TARIFF_SCHEDULE", "not toml")], "TARIFF_SCHEDULE: invalid tariff schedule"),
         ];
         for (vars, says) in cases {
             let error = config(&vars).unwrap_err().to_string();

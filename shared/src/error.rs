@@ -117,12 +117,7 @@ struct Envelope<'a> {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            message: message.into(),
-            fields: None,
-            retry_after: None,
-        }
+        ApiError { code, message: message.into(), fields: None, retry_after: None }
     }
 
     /// `invalid_record` listing every invalid field at once.
@@ -131,10 +126,7 @@ impl ApiError {
             1 => "1 field is invalid".to_owned(),
             n => format!("{n} fields are invalid"),
         };
-        ApiError {
-            fields: Some(fields),
-            ..ApiError::new(ErrorCode::InvalidRecord, message)
-        }
+        ApiError { fields: Some(fields), ..ApiError::new(ErrorCode::InvalidRecord, message) }
     }
 
     /// `unavailable`: storage is down or throttling; nothing was written.
@@ -158,8 +150,7 @@ impl ApiError {
 
     /// The response body: `{"error": {"code", "message", "fields"?}}`.
     pub fn to_body(&self) -> String {
-        serde_json::to_string(&Envelope { error: self })
-            .expect("an error envelope always serializes")
+        serde_json::to_string(&Envelope { error: self }).expect("an error envelope always serializes")
     }
 }
 
@@ -197,24 +188,16 @@ mod tests {
     #[test]
     fn envelope_lists_fields_only_when_present() {
         let mut fields = FieldErrors::new();
-        fields
-            .entry("source".into())
-            .or_default()
-            .push("must be 10 or 11 digits".into());
-        fields
-            .entry("timestamp".into())
-            .or_default()
-            .push("not a valid timestamp".into());
-        let body: serde_json::Value =
-            serde_json::from_str(&ApiError::invalid_record(fields).to_body()).unwrap();
+        fields.entry("source".into()).or_default().push("must be 10 or 11 digits".into());
+        fields.entry("timestamp".into()).or_default().push("not a valid timestamp".into());
+        let body: serde_json::Value = serde_json::from_str(&ApiError::invalid_record(fields).to_body()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"error": {"code": "invalid_record", "message": "2 fields are invalid",
                 "fields": {"source": ["must be 10 or 11 digits"], "timestamp": ["not a valid timestamp"]}}})
         );
 
-        let body: serde_json::Value =
-            serde_json::from_str(&ApiError::unavailable(2).to_body()).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&ApiError::unavailable(2).to_body()).unwrap();
         assert_eq!(body["error"]["code"], "unavailable");
         assert!(body["error"].get("fields").is_none());
         assert!(body["error"].get("retry_after").is_none());

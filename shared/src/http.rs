@@ -22,11 +22,8 @@ pub fn json_response(status: u16, body: &impl Serialize) -> Response<Body> {
 /// A response with any text body.
 pub fn response(status: u16, content_type: &'static str, body: String) -> Response<Body> {
     let mut response = Response::new(Body::Text(body));
-    *response.status_mut() =
-        StatusCode::from_u16(status).expect("callbill uses standard status codes");
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    *response.status_mut() = StatusCode::from_u16(status).expect("callbill uses standard status codes");
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -34,9 +31,7 @@ pub fn response(status: u16, content_type: &'static str, body: String) -> Respon
 pub fn error_response(error: &ApiError) -> Response<Body> {
     let mut response = response(error.status(), JSON, error.to_body());
     if let Some(seconds) = error.retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -47,22 +42,12 @@ pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError>
     if bytes.len() > max_bytes {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,
-            format!(
-                "the body has {} bytes; at most {max_bytes} are accepted here",
-                bytes.len()
-            ),
+            format!("the body has {} bytes; at most {max_bytes} are accepted here", bytes.len()),
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
-        let problem = if bytes.is_empty() {
-            "the body is empty".to_owned()
-        } else {
-            e.to_string()
-        };
-        ApiError::new(
-            ErrorCode::InvalidJson,
-            format!("the body is not valid JSON: {problem}"),
-        )
+        let problem = if bytes.is_empty() { "the body is empty".to_owned() } else { e.to_string() };
+        ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {problem}"))
     })
 }
 
@@ -70,31 +55,17 @@ pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError>
 pub fn no_route(request: &Request, routes: &str) -> ApiError {
     ApiError::new(
         ErrorCode::NotFound,
-        format!(
-            "no route for {} {}; routes are {routes}",
-            request.method(),
-            request.uri().path()
-        ),
+        format!("no route for {} {}; routes are {routes}", request.method(), request.uri().path()),
     )
 }
 
 /// The path split into its segments, without empty ones (so a trailing `/` is ignored).
 pub fn path_segments(request: &Request) -> Vec<&str> {
-    request
-        .uri()
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect()
+    request.uri().path().split('/').filter(|s| !s.is_empty()).collect()
 }
 
 /// The one structured log line of a request.
-pub fn log_request(
-    route: &str,
-    response: &Response<Body>,
-    call_id: Option<CallId>,
-    started: Instant,
-) {
+pub fn log_request(route: &str, response: &Response<Body>, call_id: Option<CallId>, started: Instant) {
     tracing::info!(
         route,
         status = response.status().as_u16(),

@@ -75,10 +75,7 @@ fn conflict(stored: &CallRecord, record: &CallRecord) -> ApiError {
         RecordKind::Start => (ErrorCode::CallAlreadyStarted, "start"),
         RecordKind::End => (ErrorCode::CallAlreadyEnded, "end"),
     };
-    ApiError::new(
-        code,
-        format!("call {call} already has a different {what} record; a call has one {what}"),
-    )
+    ApiError::new(code, format!("call {call} already has a different {what} record; a call has one {what}"))
 }
 
 /// `record_id_taken`: the id belongs to a record of another call or type.
@@ -86,9 +83,7 @@ pub fn record_id_taken(record: &CallRecord) -> ApiError {
     let id = record.id.map(|id| id.to_string()).unwrap_or_default();
     ApiError::new(
         ErrorCode::RecordIdTaken,
-        format!(
-            "record id {id} already belongs to another record; record ids are unique across all records"
-        ),
+        format!("record id {id} already belongs to another record; record ids are unique across all records"),
     )
 }
 
@@ -104,31 +99,20 @@ mod tests {
             id: Some(RecordId(id)),
             call_id: CallId(7),
             timestamp: at.parse().unwrap(),
-            event: Event::Start {
-                source: "99988526423".parse().unwrap(),
-                destination: "9993468278".parse().unwrap(),
-            },
+            event: Event::Start { source: "99988526423".parse().unwrap(), destination: "9993468278".parse().unwrap() },
         }
     }
 
     fn end(id: u64, at: &str) -> CallRecord {
-        CallRecord {
-            id: Some(RecordId(id)),
-            call_id: CallId(7),
-            timestamp: at.parse().unwrap(),
-            event: Event::End,
-        }
+        CallRecord { id: Some(RecordId(id)), call_id: CallId(7), timestamp: at.parse().unwrap(), event: Event::End }
     }
 
-    fn outcome(
-        state: &CallState,
-        record: &CallRecord,
-        defaulted: bool,
-    ) -> Result<&'static str, ErrorCode> {
+    fn outcome(state: &CallState, record: &CallRecord, defaulted: bool) -> Result<&'static str, ErrorCode> {
         let tariffs = TariffSchedule::default_schedule();
         match decide(state, record, defaulted, &tariffs, Tz::UTC) {
             Ok(Outcome::Replay(_)) => Ok("replay"),
             Ok(Outcome::Store(None)) => Ok("store"),
+            Ok(Outcome::Store(Some(call))) if call.duration.seconds() == 92 * 86_400 => Ok("long"),
             Ok(Outcome::Store(Some(call))) => {
                 assert_eq!(call.price.total.0, 99, "15:07:13 to 15:14:56 costs R$ 0,99");
                 Ok("complete")
@@ -142,27 +126,11 @@ mod tests {
         let s = start(1, "2017-12-12T15:07:13Z");
         let e = end(2, "2017-12-12T15:14:56Z");
         let empty = CallState::default();
-        let started = CallState {
-            start: Some(s.clone()),
-            ..CallState::default()
-        };
-        let ended = CallState {
-            end: Some(e.clone()),
-            ..CallState::default()
-        };
-        let done = CallState {
-            start: Some(s.clone()),
-            end: Some(e.clone()),
-            charge: None,
-        };
-        let later = |r: &CallRecord| CallRecord {
-            timestamp: r.timestamp + TimeDelta::seconds(5),
-            ..r.clone()
-        };
-        let other_id = |r: &CallRecord| CallRecord {
-            id: Some(RecordId(99)),
-            ..r.clone()
-        };
+        let started = CallState { start: Some(s.clone()), ..CallState::default() };
+        let ended = CallState { end: Some(e.clone()), ..CallState::default() };
+        let done = CallState { start: Some(s.clone()), end: Some(e.clone()), charge: None };
+        let later = |r: &CallRecord| CallRecord { timestamp: r.timestamp + TimeDelta::seconds(5), ..r.clone() };
+        let other_id = |r: &CallRecord| CallRecord { id: Some(RecordId(99)), ..r.clone() };
 
         let cases = [
             (&empty, &s, false, Ok("store")),
@@ -173,36 +141,11 @@ mod tests {
             (&done, &e, false, Ok("replay")),
             (&started, &later(&s), true, Ok("replay")), // a retry that let the server stamp it
             (&started, &later(&s), false, Err(ErrorCode::DuplicateRecord)),
-            (
-                &started,
-                &other_id(&s),
-                false,
-                Err(ErrorCode::CallAlreadyStarted),
-            ),
-            (
-                &done,
-                &other_id(&e),
-                false,
-                Err(ErrorCode::CallAlreadyEnded),
-            ),
-            (
-                &ended,
-                &other_id(&later(&e)),
-                false,
-                Err(ErrorCode::CallAlreadyEnded),
-            ),
-            (
-                &started,
-                &end(2, "2017-12-12T15:07:12Z"),
-                false,
-                Err(ErrorCode::EndBeforeStart),
-            ),
-            (
-                &ended,
-                &start(1, "2017-12-12T15:14:57Z"),
-                false,
-                Err(ErrorCode::EndBeforeStart),
-            ),
+            (&started, &other_id(&s), false, Err(ErrorCode::CallAlreadyStarted)),
+            (&done, &other_id(&e), false, Err(ErrorCode::CallAlreadyEnded)),
+            (&ended, &other_id(&later(&e)), false, Err(ErrorCode::CallAlreadyEnded)),
+            (&started, &end(2, "2017-12-12T15:07:12Z"), false, Err(ErrorCode::EndBeforeStart)),
+            (&ended, &start(1, "2017-12-12T15:14:57Z"), false, Err(ErrorCode::EndBeforeStart)),
         ];
         for (i, (state, record, defaulted, expected)) in cases.into_iter().enumerate() {
             assert_eq!(outcome(state, record, defaulted), expected, "case {i}");

@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 /// An amount of Brazilian reais in centavos.
 ///
 /// `Display` gives the Brazilian form used on bills: `R$ 1.234,56`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Cents(pub i64);
 

@@ -21,8 +21,7 @@ const ACCEPTED: &str = "YYYY-MM, YYYYMM, MM/YYYY or M/YYYY (or year=YYYY&month=M
 impl Period {
     /// A period from a four-digit year and a month 1 to 12.
     pub fn new(year: i32, month: u32) -> Option<Period> {
-        ((1000..=9999).contains(&year) && (1..=12).contains(&month))
-            .then_some(Period { year, month })
+        ((1000..=9999).contains(&year) && (1..=12).contains(&month)).then_some(Period { year, month })
     }
 
     pub fn year(self) -> i32 {
@@ -36,22 +35,13 @@ impl Period {
     /// The month (in `zone`) that contains `instant`: a call belongs to the period it ended in.
     pub fn containing(instant: DateTime<Utc>, zone: Tz) -> Period {
         let local = instant.with_timezone(&zone);
-        Period {
-            year: local.year(),
-            month: local.month(),
-        }
+        Period { year: local.year(), month: local.month() }
     }
 
     pub fn previous(self) -> Period {
         match self.month {
-            1 => Period {
-                year: self.year - 1,
-                month: 12,
-            },
-            m => Period {
-                year: self.year,
-                month: m - 1,
-            },
+            1 => Period { year: self.year - 1, month: 12 },
+            m => Period { year: self.year, month: m - 1 },
         }
     }
 
@@ -81,33 +71,25 @@ impl Period {
                 let month = digits(m, 1..=2).map(|m| m as u32);
                 match (year, month) {
                     (Some(y), Some(m)) => Period::new(y, m).map(Some).ok_or_else(|| {
-                        invalid(format!(
-                            "year {y:?} with month {m:?} is not a period: month must be 1 to 12"
-                        ))
+                        invalid(format!("year {y:?} with month {m:?} is not a period: month must be 1 to 12"))
                     }),
-                    (None, _) => Err(invalid(format!(
-                        "year {y:?} must be four digits, e.g. 2017"
-                    ))),
-                    (_, None) => Err(invalid(format!(
-                        "month {m:?} must be a number from 1 to 12"
-                    ))),
+                    (None, _) => Err(invalid(format!("year {y:?} must be four digits, e.g. 2017"))),
+                    (_, None) => Err(invalid(format!("month {m:?} must be a number from 1 to 12"))),
                 }
             }
-            (None, Some(_), None) | (None, None, Some(_)) => Err(invalid(
-                "year and month go together: give both, or period=YYYY-MM".to_owned(),
-            )),
-            (Some(_), _, _) => Err(invalid(
-                "give the period once: either period or year and month, not both".to_owned(),
-            )),
+            (None, Some(_), None) | (None, None, Some(_)) => {
+                Err(invalid("year and month go together: give both, or period=YYYY-MM".to_owned()))
+            }
+            (Some(_), _, _) => {
+                Err(invalid("give the period once: either period or year and month, not both".to_owned()))
+            }
         }
     }
 }
 
 /// The value of `s` if it is made of ASCII digits only and its length is in `len`.
 fn digits(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<u64> {
-    (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
+    (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
 impl FromStr for Period {
@@ -124,12 +106,8 @@ impl FromStr for Period {
             _ => None,
         };
         parts
-            .and_then(|(year, month)| {
-                Period::new(digits(year, 4..=4)? as i32, digits(month, 1..=2)? as u32)
-            })
-            .ok_or_else(|| {
-                format!("{s:?} is not a period: use {ACCEPTED} with a month from 1 to 12")
-            })
+            .and_then(|(year, month)| Period::new(digits(year, 4..=4)? as i32, digits(month, 1..=2)? as u32))
+            .ok_or_else(|| format!("{s:?} is not a period: use {ACCEPTED} with a month from 1 to 12"))
     }
 }
 
@@ -210,11 +188,7 @@ mod tests {
         ] {
             let e = err(period, year, month);
             assert_eq!(e.code, ErrorCode::InvalidPeriod);
-            assert!(
-                e.message.contains(says),
-                "{:?} should say {says:?}",
-                e.message
-            );
+            assert!(e.message.contains(says), "{:?} should say {says:?}", e.message);
         }
     }
 

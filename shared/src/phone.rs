@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct PhoneNumber(String);
 
 /// What a valid number looks like, for error messages.
-pub const PHONE_FORMAT: &str =
-    "must be 10 or 11 digits (area code + 8 or 9 digits, no spaces or signs)";
+pub const PHONE_FORMAT: &str = "must be 10 or 11 digits (area code + 8 or 9 digits, no spaces or signs)";
 
 impl PhoneNumber {
     pub fn as_str(&self) -> &str {

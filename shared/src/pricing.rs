@@ -50,12 +50,7 @@ pub struct Segment<'t> {
 ///
 /// The work is proportional to the band boundaries and clock changes the call
 /// crosses, never to its length in minutes.
-pub fn price_call(
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    tariff: &Tariff,
-    zone: Tz,
-) -> Price<'_> {
+pub fn price_call(start: DateTime<Utc>, end: DateTime<Utc>, tariff: &Tariff, zone: Tz) -> Price<'_> {
     let clock = Clock { zone };
     let start = Instant::truncate(start);
     let end = Instant::truncate(end.max(start.at));
@@ -70,13 +65,8 @@ pub fn price_call(
     let mut now = start;
     while now.seconds < end.seconds {
         // The band ends at a wall-clock time; the offset may change before then.
-        let band_end =
-            now.seconds + i64::from(band.seconds_left(second_of_day(now.seconds, offset)));
-        let until = if band_end < end.seconds {
-            Instant::from_seconds(band_end)
-        } else {
-            end
-        };
+        let band_end = now.seconds + i64::from(band.seconds_left(second_of_day(now.seconds, offset)));
+        let until = if band_end < end.seconds { Instant::from_seconds(band_end) } else { end };
         now = match clock.next_offset_change(now.seconds, until, offset) {
             Some(change) => {
                 offset = clock.offset_at(change.at);
@@ -136,8 +126,7 @@ impl Instant {
     }
 
     fn from_seconds(seconds: i64) -> Instant {
-        let at = DateTime::from_timestamp(seconds, 0)
-            .expect("within the range of the call's own instants");
+        let at = DateTime::from_timestamp(seconds, 0).expect("within the range of the call's own instants");
         Instant { seconds, at }
     }
 }
@@ -153,12 +142,7 @@ struct Clock {
 
 impl Clock {
     fn offset_at(&self, at: DateTime<Utc>) -> i64 {
-        i64::from(
-            self.zone
-                .offset_from_utc_datetime(&at.naive_utc())
-                .fix()
-                .local_minus_utc(),
-        )
+        i64::from(self.zone.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc())
     }
 
     /// The first instant in `(after, until]` whose offset is not `offset`, if any.

@@ -12,14 +12,7 @@ use crate::phone::PhoneNumber;
 use crate::timestamp::{format_timestamp, from_unix_seconds, parse_timestamp};
 
 /// The fields a record may have; any other is rejected.
-pub const FIELDS: [&str; 6] = [
-    "id",
-    "type",
-    "call_id",
-    "timestamp",
-    "source",
-    "destination",
-];
+pub const FIELDS: [&str; 6] = ["id", "type", "call_id", "timestamp", "source", "destination"];
 
 /// How far ahead of the server's clock a timestamp may be (switch clocks drift).
 pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
@@ -43,10 +36,7 @@ impl RecordKind {
 /// What a record says happened: a start carries both numbers, an end nothing more.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Start {
-        source: PhoneNumber,
-        destination: PhoneNumber,
-    },
+    Start { source: PhoneNumber, destination: PhoneNumber },
     End,
 }
 
@@ -108,11 +98,7 @@ impl Serialize for CallRecord {
         map.serialize_entry("type", self.kind().as_str())?;
         map.serialize_entry("call_id", &self.call_id)?;
         map.serialize_entry("timestamp", &format_timestamp(self.timestamp))?;
-        if let Event::Start {
-            source,
-            destination,
-        } = &self.event
-        {
+        if let Event::Start { source, destination } = &self.event {
             map.serialize_entry("source", source)?;
             map.serialize_entry("destination", destination)?;
         }
@@ -128,24 +114,14 @@ pub fn parse_record(body: &Value, now: DateTime<Utc>, zone: Tz) -> Result<NewRec
     let Value::Object(fields) = body else {
         return Err(ApiError::new(
             ErrorCode::InvalidRecord,
-            format!(
-                "a record must be a JSON object with the fields {}",
-                FIELDS.join(", ")
-            ),
+            format!("a record must be a JSON object with the fields {}", FIELDS.join(", ")),
         ));
     };
     let mut errors = FieldErrors::new();
-    let mut fail =
-        |field: &str, message: String| errors.entry(field.to_owned()).or_default().push(message);
+    let mut fail = |field: &str, message: String| errors.entry(field.to_owned()).or_default().push(message);
 
-    for name in fields
-        .keys()
-        .filter(|name| !FIELDS.contains(&name.as_str()))
-    {
-        fail(
-            name,
-            format!("unknown field; a record has only {}", FIELDS.join(", ")),
-        );
+    for name in fields.keys().filter(|name| !FIELDS.contains(&name.as_str())) {
+        fail(name, format!("unknown field; a record has only {}", FIELDS.join(", ")));
     }
 
     let id = parse_id(field(fields, "id")).unwrap_or_else(|e| {
@@ -171,26 +147,18 @@ pub fn parse_record(body: &Value, now: DateTime<Utc>, zone: Tz) -> Result<NewRec
 
     let timestamp = match field(fields, "timestamp") {
         None => Some(now),
-        Some(Value::String(text)) => parse_timestamp(text, zone)
-            .map_err(|e| fail("timestamp", e))
-            .ok(),
+        Some(Value::String(text)) => parse_timestamp(text, zone).map_err(|e| fail("timestamp", e)).ok(),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(seconds) => from_unix_seconds(seconds)
-                .map_err(|e| fail("timestamp", e))
-                .ok(),
+            Some(seconds) => from_unix_seconds(seconds).map_err(|e| fail("timestamp", e)).ok(),
             None => {
-                fail(
-                    "timestamp",
-                    "Unix seconds must be a whole number".to_owned(),
-                );
+                fail("timestamp", "Unix seconds must be a whole number".to_owned());
                 None
             }
         },
         Some(_) => {
             fail(
                 "timestamp",
-                "must be an RFC 3339 string like 2017-12-12T15:07:13Z or integer Unix seconds"
-                    .to_owned(),
+                "must be an RFC 3339 string like 2017-12-12T15:07:13Z or integer Unix seconds".to_owned(),
             );
             None
         }
@@ -219,14 +187,9 @@ pub fn parse_record(body: &Value, now: DateTime<Utc>, zone: Tz) -> Result<NewRec
                 None
             }
             (_, None) => None,
-            (_, Some(Value::String(s))) => {
-                s.parse().map_err(|e: &str| fail(name, e.to_owned())).ok()
-            }
+            (_, Some(Value::String(s))) => s.parse().map_err(|e: &str| fail(name, e.to_owned())).ok(),
             (_, Some(_)) => {
-                fail(
-                    name,
-                    format!("must be a string: {}", crate::phone::PHONE_FORMAT),
-                );
+                fail(name, format!("must be a string: {}", crate::phone::PHONE_FORMAT));
                 None
             }
         }
@@ -238,10 +201,7 @@ pub fn parse_record(body: &Value, now: DateTime<Utc>, zone: Tz) -> Result<NewRec
         return Err(ApiError::invalid_record(errors));
     }
     let event = match (kind, source, destination) {
-        (Some(RecordKind::Start), Some(source), Some(destination)) => Event::Start {
-            source,
-            destination,
-        },
+        (Some(RecordKind::Start), Some(source), Some(destination)) => Event::Start { source, destination },
         (Some(RecordKind::End), None, None) => Event::End,
         _ => unreachable!("every other combination recorded a field error"),
     };
@@ -264,15 +224,11 @@ fn parse_id(value: Option<&Value>) -> Result<Option<u64>, String> {
     let id = match value {
         None => return Ok(None),
         Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().ok()
-        }
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
         Some(_) => None,
     };
     match id {
         Some(id @ 1..=MAX_ID) => Ok(Some(id)),
-        _ => Err(format!(
-            "must be an integer from 1 to {MAX_ID}, or a string of its digits"
-        )),
+        _ => Err(format!("must be an integer from 1 to {MAX_ID}, or a string of its digits")),
     }
 }

@@ -57,11 +57,7 @@ impl Tariff {
         effective_from: DateTime<Utc>,
         bands: Vec<Band>,
     ) -> Result<Tariff, ScheduleError> {
-        let mut tariff = Tariff {
-            id: id.into(),
-            effective_from,
-            bands,
-        };
+        let mut tariff = Tariff { id: id.into(), effective_from, bands };
         validate_bands(&mut tariff)?;
         Ok(tariff)
     }
@@ -72,10 +68,7 @@ impl Tariff {
 
     /// The band that holds a local time of day, given in seconds after midnight.
     pub fn band_at(&self, second_of_day: u32) -> &Band {
-        self.bands
-            .iter()
-            .find(|band| band.contains(second_of_day))
-            .expect("validated bands cover the whole day")
+        self.bands.iter().find(|band| band.contains(second_of_day)).expect("validated bands cover the whole day")
     }
 }
 
@@ -98,14 +91,8 @@ impl TariffSchedule {
 
     /// Reads and validates a schedule written as `tariffs.toml` is.
     pub fn from_toml(text: &str) -> Result<TariffSchedule, ScheduleError> {
-        let file: ScheduleFile =
-            toml::from_str(text).map_err(|e| ScheduleError(e.message().to_owned()))?;
-        TariffSchedule::new(
-            file.tariff
-                .into_iter()
-                .map(TariffVersionFile::into_tariff)
-                .collect::<Result<_, _>>()?,
-        )
+        let file: ScheduleFile = toml::from_str(text).map_err(|e| ScheduleError(e.message().to_owned()))?;
+        TariffSchedule::new(file.tariff.into_iter().map(TariffVersionFile::into_tariff).collect::<Result<_, _>>()?)
     }
 
     /// Validates versions: unique ids and start instants, bands that tile the day.
@@ -125,10 +112,7 @@ impl TariffSchedule {
         let mut ids: Vec<&str> = versions.iter().map(|v| v.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(ScheduleError(format!(
-                "the version id {:?} is used twice",
-                pair[0]
-            )));
+            return Err(ScheduleError(format!("the version id {:?} is used twice", pair[0])));
         }
         Ok(TariffSchedule { versions })
     }
@@ -140,16 +124,13 @@ impl TariffSchedule {
     /// The version that prices a call starting at `instant`: the latest in effect
     /// then, or the earliest when the call predates them all.
     pub fn in_effect_at(&self, instant: DateTime<Utc>) -> &Tariff {
-        let later = self
-            .versions
-            .partition_point(|v| v.effective_from <= instant);
+        let later = self.versions.partition_point(|v| v.effective_from <= instant);
         &self.versions[later.saturating_sub(1)]
     }
 }
 
 fn validate_bands(tariff: &mut Tariff) -> Result<(), ScheduleError> {
-    let refuse =
-        |problem: String| Err(ScheduleError(format!("version {:?}: {problem}", tariff.id)));
+    let refuse = |problem: String| Err(ScheduleError(format!("version {:?}: {problem}", tariff.id)));
     let bands = &mut tariff.bands;
     if tariff.id.trim().is_empty() {
         return Err(ScheduleError("a version has an empty id".into()));
@@ -183,17 +164,10 @@ fn validate_bands(tariff: &mut Tariff) -> Result<(), ScheduleError> {
     for (i, band) in bands.iter().enumerate() {
         let next = &bands[(i + 1) % bands.len()];
         if band.from == band.to {
-            return refuse(format!(
-                "band {:?} is empty or covers the whole day, beside other bands",
-                band.name
-            ));
+            return refuse(format!("band {:?} is empty or covers the whole day, beside other bands", band.name));
         }
         if band.to != next.from {
-            let what = if ahead(band.from, band.to) < ahead(band.from, next.from) {
-                "a gap"
-            } else {
-                "an overlap"
-            };
+            let what = if ahead(band.from, band.to) < ahead(band.from, next.from) { "a gap" } else { "an overlap" };
             return refuse(format!(
                 "{what}: band {:?} ends at {} but the next band, {:?}, starts at {}; bands must tile the 24 hours",
                 band.name,
@@ -212,16 +186,8 @@ fn ahead(from: u32, to: u32) -> u32 {
 }
 
 fn clock(second_of_day: u32) -> String {
-    let (h, m, s) = (
-        second_of_day / 3600,
-        second_of_day / 60 % 60,
-        second_of_day % 60,
-    );
-    if s == 0 {
-        format!("{h:02}:{m:02}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}")
-    }
+    let (h, m, s) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    if s == 0 { format!("{h:02}:{m:02}") } else { format!("{h:02}:{m:02}:{s:02}") }
 }
 
 #[derive(Deserialize)]
@@ -313,14 +279,9 @@ mod tests {
     #[test]
     fn the_shipped_schedule_is_the_published_one() {
         let schedule = TariffSchedule::default_schedule();
-        let [tariff] = schedule.versions() else {
-            panic!("one version")
-        };
-        let names: Vec<_> = tariff
-            .bands()
-            .iter()
-            .map(|b| (&*b.name, b.from, b.to, b.standing_charge, b.per_minute))
-            .collect();
+        let [tariff] = schedule.versions() else { panic!("one version") };
+        let names: Vec<_> =
+            tariff.bands().iter().map(|b| (&*b.name, b.from, b.to, b.standing_charge, b.per_minute)).collect();
         assert_eq!(
             names,
             [
@@ -333,40 +294,16 @@ mod tests {
     #[test]
     fn refuses_schedules_that_do_not_tile_the_day() {
         let cases = [
-            (
-                band("a", "06:00", "22:00") + &band("b", "22:30", "06:00"),
-                "a gap: band \"a\" ends at 22:00",
-            ),
-            (
-                band("a", "06:00", "22:00") + &band("b", "21:00", "06:00"),
-                "an overlap",
-            ),
+            (band("a", "06:00", "22:00") + &band("b", "22:30", "06:00"), "a gap: band \"a\" ends at 22:00"),
+            (band("a", "06:00", "22:00") + &band("b", "21:00", "06:00"), "an overlap"),
             (band("a", "06:00", "22:00"), "must cover the whole day"),
-            (
-                band("a", "06:00", "22:00") + &band("a", "22:00", "06:00"),
-                "used twice",
-            ),
-            (
-                band("a", "06:00", "06:00") + &band("b", "06:00", "06:00"),
-                "empty or covers the whole day",
-            ),
-            (
-                band("a", "6am", "22:00") + &band("b", "22:00", "06:00"),
-                "\"6am\" is not a time of day",
-            ),
-            (
-                band("a", "25:00", "22:00") + &band("b", "22:00", "25:00"),
-                "is not a time of day",
-            ),
+            (band("a", "06:00", "22:00") + &band("a", "22:00", "06:00"), "used twice"),
+            (band("a", "06:00", "06:00") + &band("b", "06:00", "06:00"), "empty or covers the whole day"),
+            (band("a", "6am", "22:00") + &band("b", "22:00", "06:00"), "\"6am\" is not a time of day"),
+            (band("a", "25:00", "22:00") + &band("b", "22:00", "25:00"), "is not a time of day"),
             (String::new(), "missing field `band`"),
-            (
-                band("a", "06:00", "22:00").replace("36", "-1") + &band("b", "22:00", "06:00"),
-                "negative charge",
-            ),
-            (
-                band("a", "06:00", "22:00") + "colour = \"red\"\n" + &band("b", "22:00", "06:00"),
-                "unknown field",
-            ),
+            (band("a", "06:00", "22:00").replace("36", "-1") + &band("b", "22:00", "06:00"), "negative charge"),
+            (band("a", "06:00", "22:00") + "colour = \"red\"\n" + &band("b", "22:00", "06:00"), "unknown field"),
         ];
         for (bands, says) in cases {
             let error = schedule(&bands).unwrap_err().to_string();
@@ -377,12 +314,8 @@ mod tests {
     #[test]
     fn accepts_wrapping_single_and_midnight_bands() {
         assert!(schedule(&band("all", "00:00", "00:00")).is_ok());
-        assert!(
-            schedule(&(band("day", "00:00", "12:00") + &band("night", "12:00", "24:00"))).is_ok()
-        );
-        let three = band("a", "07:30", "18:00")
-            + &band("b", "18:00", "23:59:30")
-            + &band("c", "23:59:30", "07:30");
+        assert!(schedule(&(band("day", "00:00", "12:00") + &band("night", "12:00", "24:00"))).is_ok());
+        let three = band("a", "07:30", "18:00") + &band("b", "18:00", "23:59:30") + &band("c", "23:59:30", "07:30");
         let s = schedule(&three).unwrap();
         let tariff = &s.versions()[0];
         assert_eq!(&*tariff.band_at(0).name, "c");
@@ -405,11 +338,6 @@ mod tests {
         assert_eq!(at("2018-01-01T01:59:59Z"), "old");
         assert_eq!(at("2018-01-01T02:00:00Z"), "new"); // effective_from is inclusive
         let twice = text.replace("\"new\"", "\"old\"");
-        assert!(
-            TariffSchedule::from_toml(&twice)
-                .unwrap_err()
-                .to_string()
-                .contains("used twice")
-        );
+        assert!(TariffSchedule::from_toml(&twice).unwrap_err().to_string().contains("used twice"));
     }
 }

@@ -17,19 +17,18 @@ pub fn parse_timestamp(text: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
         })?;
     match zone.from_local_datetime(&local) {
         LocalResult::Single(instant) => Ok(instant.to_utc()),
-        LocalResult::Ambiguous(..) => Err(format!(
-            "{text:?} happens twice in {zone} (clocks went back): add an offset such as -03:00"
-        )),
-        LocalResult::None => Err(format!(
-            "{text:?} does not exist in {zone} (clocks went forward): add an offset such as -03:00"
-        )),
+        LocalResult::Ambiguous(..) => {
+            Err(format!("{text:?} happens twice in {zone} (clocks went back): add an offset such as -03:00"))
+        }
+        LocalResult::None => {
+            Err(format!("{text:?} does not exist in {zone} (clocks went forward): add an offset such as -03:00"))
+        }
     }
 }
 
 /// The instant `seconds` after 1970-01-01T00:00:00Z.
 pub fn from_unix_seconds(seconds: i64) -> Result<DateTime<Utc>, String> {
-    DateTime::from_timestamp(seconds, 0)
-        .ok_or_else(|| format!("{seconds} is out of range for Unix seconds"))
+    DateTime::from_timestamp(seconds, 0).ok_or_else(|| format!("{seconds} is out of range for Unix seconds"))
 }
 
 /// The canonical form: RFC 3339 in UTC with `Z`, a fraction only when there is one.
@@ -50,24 +49,12 @@ mod tests {
             ("2017-12-12t15:07:13z", Tz::UTC, "2017-12-12T15:07:13Z"),
             ("2018-01-04 18:31:38-03:00", Tz::UTC, "2018-01-04T21:31:38Z"),
             ("2018-01-04T18:31:38+05:30", Tz::UTC, "2018-01-04T13:01:38Z"),
-            (
-                "2017-12-12T15:07:13.250Z",
-                Tz::UTC,
-                "2017-12-12T15:07:13.250Z",
-            ),
-            (
-                "2017-12-12T15:07:13.123456789Z",
-                Tz::UTC,
-                "2017-12-12T15:07:13.123456789Z",
-            ),
+            ("2017-12-12T15:07:13.250Z", Tz::UTC, "2017-12-12T15:07:13.250Z"),
+            ("2017-12-12T15:07:13.123456789Z", Tz::UTC, "2017-12-12T15:07:13.123456789Z"),
             // Without an offset: wall-clock time of the billing zone.
             ("2017-12-12T15:07:13", Tz::UTC, "2017-12-12T15:07:13Z"),
             ("2017-12-12 15:07:13", Sao_Paulo, "2017-12-12T17:07:13Z"), // summer time, UTC-2
-            (
-                "2017-07-12 15:07:13.5",
-                Sao_Paulo,
-                "2017-07-12T18:07:13.500Z",
-            ), // winter, UTC-3
+            ("2017-07-12 15:07:13.5", Sao_Paulo, "2017-07-12T18:07:13.500Z"), // winter, UTC-3
         ];
         for (text, zone, canonical) in cases {
             let instant = parse_timestamp(text, zone).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -107,10 +94,7 @@ mod tests {
 
     #[test]
     fn reads_unix_seconds() {
-        assert_eq!(
-            format_timestamp(from_unix_seconds(1_527_001_196).unwrap()),
-            "2018-05-22T14:59:56Z"
-        );
+        assert_eq!(format_timestamp(from_unix_seconds(1_527_001_196).unwrap()), "2018-05-22T14:59:56Z");
         assert!(from_unix_seconds(i64::MAX).is_err());
     }
 }
@@ -120,19 +104,12 @@ pub mod canonical {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(
-        instant: &DateTime<Utc>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(instant: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&super::format_timestamp(*instant))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<DateTime<Utc>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.to_utc())
-            .map_err(serde::de::Error::custom)
+        DateTime::parse_from_rfc3339(&text).map(|t| t.to_utc()).map_err(serde::de::Error::custom)
     }
 }

@@ -25,18 +25,9 @@ fn check(zone: Tz, cases: &[Case]) {
     for case in cases {
         let (start, end) = (at(case.start), at(case.end));
         let price = price_call(start, end, tariffs.in_effect_at(start), zone);
-        let segments: Vec<(&str, u64)> =
-            price.segments.iter().map(|s| (s.band, s.seconds)).collect();
-        assert_eq!(
-            price.total.0, case.cents,
-            "{} -> {} in {zone}: {}",
-            case.start, case.end, case.why
-        );
-        assert_eq!(
-            segments, case.segments,
-            "{} -> {} in {zone}: {}",
-            case.start, case.end, case.why
-        );
+        let segments: Vec<(&str, u64)> = price.segments.iter().map(|s| (s.band, s.seconds)).collect();
+        assert_eq!(price.total.0, case.cents, "{} -> {} in {zone}: {}", case.start, case.end, case.why);
+        assert_eq!(segments, case.segments, "{} -> {} in {zone}: {}", case.start, case.end, case.why);
     }
 }
 
@@ -253,14 +244,8 @@ fn calls_over_midnight_days_month_ends_and_leap_days() {
 
 #[test]
 fn calls_over_a_month_end_belong_to_the_month_they_end_in() {
-    assert_eq!(
-        Period::containing(at("2018-01-01T07:00:00Z"), Tz::UTC).to_string(),
-        "2018-01"
-    );
-    assert_eq!(
-        Period::containing(at("2016-03-01T07:00:00Z"), Tz::UTC).to_string(),
-        "2016-03"
-    );
+    assert_eq!(Period::containing(at("2018-01-01T07:00:00Z"), Tz::UTC).to_string(), "2018-01");
+    assert_eq!(Period::containing(at("2016-03-01T07:00:00Z"), Tz::UTC).to_string(), "2016-03");
 }
 
 /// São Paulo used summer time (UTC-2) from 2017-10-15 00:00, when clocks went
@@ -322,12 +307,7 @@ fn the_sample_worked_examples_hold_in_utc() {
             start: "2017-12-12T21:57:13Z",
             end: "2017-12-13T22:10:56Z",
             cents: 8694,
-            segments: &[
-                ("standard", 167),
-                ("reduced", 28_800),
-                ("standard", 57_600),
-                ("reduced", 656),
-            ],
+            segments: &[("standard", 167), ("reduced", 28_800), ("standard", 57_600), ("reduced", 656)],
             why: "2 min x 9 + 960 min x 9 + 36",
         }],
     );

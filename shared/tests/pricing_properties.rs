@@ -31,11 +31,8 @@ fn instant(seconds: i64) -> DateTime<Utc> {
 
 /// A tariff of 1 to 5 bands cut at random seconds of the day, with random charges.
 fn tariff() -> impl Strategy<Value = Tariff> {
-    (
-        prop::collection::btree_set(0u32..86_400, 1..=5),
-        prop::collection::vec((0i64..100, 0i64..50), 5),
-    )
-        .prop_map(|(cuts, charges)| {
+    (prop::collection::btree_set(0u32..86_400, 1..=5), prop::collection::vec((0i64..100, 0i64..50), 5)).prop_map(
+        |(cuts, charges)| {
             let cuts: Vec<u32> = cuts.into_iter().collect();
             let bands = (0..cuts.len())
                 .map(|i| Band {
@@ -47,7 +44,8 @@ fn tariff() -> impl Strategy<Value = Tariff> {
                 })
                 .collect();
             Tariff::new("random", instant(0), bands).unwrap()
-        })
+        },
+    )
 }
 
 fn zone() -> impl Strategy<Value = Tz> {
@@ -58,21 +56,14 @@ fn zone() -> impl Strategy<Value = Tz> {
 fn start() -> impl Strategy<Value = i64> {
     prop_oneof![
         946_684_800i64..1_893_456_000,
-        (
-            prop::sample::select(CLOCK_CHANGES.to_vec()),
-            -DAY / 2..DAY / 2
-        )
-            .prop_map(|(t, d)| t + d),
+        (prop::sample::select(CLOCK_CHANGES.to_vec()), -DAY / 2..DAY / 2).prop_map(|(t, d)| t + d),
     ]
 }
 
 /// Prices second by second: the definition, slowly.
 fn price_by_the_second(start: i64, end: i64, tariff: &Tariff, zone: Tz) -> i64 {
     let band_at = |t: i64| {
-        let offset = zone
-            .offset_from_utc_datetime(&instant(t).naive_utc())
-            .fix()
-            .local_minus_utc();
+        let offset = zone.offset_from_utc_datetime(&instant(t).naive_utc()).fix().local_minus_utc();
         tariff.band_at((t + i64::from(offset)).rem_euclid(DAY) as u32)
     };
     let mut total = band_at(start).standing_charge.0;

@@ -59,9 +59,7 @@ fn reads_valid_records_in_canonical_form() {
         ),
     ];
     for (input, canonical) in cases {
-        let record = parse(input.clone())
-            .unwrap_or_else(|e| panic!("{input}: {e:?}"))
-            .into_record(CallId(0));
+        let record = parse(input.clone()).unwrap_or_else(|e| panic!("{input}: {e:?}")).into_record(CallId(0));
         assert_eq!(serde_json::to_value(&record).unwrap(), canonical, "{input}");
     }
 }
@@ -73,21 +71,16 @@ fn a_missing_timestamp_is_the_time_of_receipt_and_says_so() {
     assert!(record.timestamp_defaulted);
     assert_eq!(record.event, Event::End);
     assert_eq!((record.id, record.call_id), (None, Some(CallId(7))));
-    let given =
-        parse(json!({"type": "end", "call_id": 7, "timestamp": "2018-03-10T11:00:00Z"})).unwrap();
+    let given = parse(json!({"type": "end", "call_id": 7, "timestamp": "2018-03-10T11:00:00Z"})).unwrap();
     assert!(!given.timestamp_defaulted);
 }
 
 #[test]
 fn a_start_without_call_id_gets_the_assigned_one() {
-    let record =
-        parse(json!({"source": "1199123234", "destination": "1199434533", "id": 4})).unwrap();
+    let record = parse(json!({"source": "1199123234", "destination": "1199434533", "id": 4})).unwrap();
     assert_eq!(record.call_id, None);
     let record = record.into_record(CallId(4242));
-    assert_eq!(
-        (record.call_id, record.id, record.kind()),
-        (CallId(4242), Some(RecordId(4)), RecordKind::Start)
-    );
+    assert_eq!((record.call_id, record.id, record.kind()), (CallId(4242), Some(RecordId(4)), RecordKind::Start));
 }
 
 /// One case per rule: the body, then each invalid field with a part of its message.
@@ -109,106 +102,37 @@ fn reports_each_rule_with_its_message() {
         (with(json!({"id": "12a"})), vec![("id", id_message)]),
         (with(json!({"id": ""})), vec![("id", id_message)]),
         (with(json!({"id": " 1"})), vec![("id", id_message)]),
-        (
-            with(json!({"id": 9_007_199_254_740_992u64})),
-            vec![("id", id_message)],
-        ),
-        (
-            with(json!({"id": "99999999999999999999999"})),
-            vec![("id", id_message)],
-        ),
+        (with(json!({"id": 9_007_199_254_740_992u64})), vec![("id", id_message)]),
+        (with(json!({"id": "99999999999999999999999"})), vec![("id", id_message)]),
         (with(json!({"id": true})), vec![("id", id_message)]),
         (with(json!({"call_id": 0})), vec![("call_id", id_message)]),
         (with(json!({"call_id": [1]})), vec![("call_id", id_message)]),
-        (
-            with(json!({"type": "begin"})),
-            vec![("type", "must be \"start\" or \"end\"")],
-        ),
-        (
-            with(json!({"type": 1})),
-            vec![("type", "must be \"start\" or \"end\"")],
-        ),
-        (
-            with(json!({"timestamp": "2018-13-01T00:00:00Z"})),
-            vec![("timestamp", "is not a timestamp")],
-        ),
-        (
-            with(json!({"timestamp": "yesterday"})),
-            vec![("timestamp", "is not a timestamp")],
-        ),
-        (
-            with(json!({"timestamp": 1.5})),
-            vec![("timestamp", "Unix seconds must be a whole number")],
-        ),
-        (
-            with(json!({"timestamp": 1e300})),
-            vec![("timestamp", "Unix seconds must be a whole number")],
-        ),
-        (
-            with(json!({"timestamp": -99_999_999_999_999_i64})),
-            vec![("timestamp", "out of range")],
-        ),
-        (
-            with(json!({"timestamp": {"at": 1}})),
-            vec![("timestamp", "must be an RFC 3339 string")],
-        ),
-        (
-            with(json!({"timestamp": "2018-03-10T12:05:01Z"})),
-            vec![("timestamp", "more than 5 minutes in the future")],
-        ),
-        (
-            with(json!({"timestamp": 1_520_683_502})),
-            vec![("timestamp", "more than 5 minutes in the future")],
-        ),
-        (
-            with(json!({"source": "999885264"})),
-            vec![("source", "must be 10 or 11 digits")],
-        ),
-        (
-            with(json!({"source": "+5599988526"})),
-            vec![("source", "must be 10 or 11 digits")],
-        ),
-        (
-            with(json!({"source": 99988526423u64})),
-            vec![("source", "must be a string")],
-        ),
-        (
-            with(json!({"destination": "99 9346 8278"})),
-            vec![("destination", "must be 10 or 11 digits")],
-        ),
-        (
-            with(json!({"source": null})),
-            vec![("source", "required for a start record")],
-        ),
+        (with(json!({"type": "begin"})), vec![("type", "must be \"start\" or \"end\"")]),
+        (with(json!({"type": 1})), vec![("type", "must be \"start\" or \"end\"")]),
+        (with(json!({"timestamp": "2018-13-01T00:00:00Z"})), vec![("timestamp", "is not a timestamp")]),
+        (with(json!({"timestamp": "yesterday"})), vec![("timestamp", "is not a timestamp")]),
+        (with(json!({"timestamp": 1.5})), vec![("timestamp", "Unix seconds must be a whole number")]),
+        (with(json!({"timestamp": 1e300})), vec![("timestamp", "Unix seconds must be a whole number")]),
+        (with(json!({"timestamp": -99_999_999_999_999_i64})), vec![("timestamp", "out of range")]),
+        (with(json!({"timestamp": {"at": 1}})), vec![("timestamp", "must be an RFC 3339 string")]),
+        (with(json!({"timestamp": "2018-03-10T12:05:01Z"})), vec![("timestamp", "more than 5 minutes in the future")]),
+        (with(json!({"timestamp": 1_520_683_502})), vec![("timestamp", "more than 5 minutes in the future")]),
+        (with(json!({"source": "999885264"})), vec![("source", "must be 10 or 11 digits")]),
+        (with(json!({"source": "+5599988526"})), vec![("source", "must be 10 or 11 digits")]),
+        (with(json!({"source": 99988526423u64})), vec![("source", "must be a string")]),
+        (with(json!({"destination": "99 9346 8278"})), vec![("destination", "must be 10 or 11 digits")]),
+        (with(json!({"source": null})), vec![("source", "required for a start record")]),
         (
             json!({"timestamp": "2018-03-10T11:00:00Z"}),
-            vec![
-                ("destination", "required for a start record"),
-                ("source", "required for a start record"),
-            ],
+            vec![("destination", "required for a start record"), ("source", "required for a start record")],
         ),
-        (
-            json!({"type": "end"}),
-            vec![("call_id", "required for an end record")],
-        ),
+        (json!({"type": "end"}), vec![("call_id", "required for an end record")]),
         (
             json!({"type": "end", "call_id": 1, "source": "99988526423", "destination": "9993468278"}),
-            vec![
-                ("destination", "not allowed on an end record"),
-                ("source", "not allowed on an end record"),
-            ],
+            vec![("destination", "not allowed on an end record"), ("source", "not allowed on an end record")],
         ),
-        (
-            with(json!({"callType": "End"})),
-            vec![(
-                "callType",
-                "unknown field; a record has only id, type, call_id",
-            )],
-        ),
-        (
-            with(json!({"Source": "x"})),
-            vec![("Source", "unknown field")],
-        ),
+        (with(json!({"callType": "End"})), vec![("callType", "unknown field; a record has only id, type, call_id")]),
+        (with(json!({"Source": "x"})), vec![("Source", "unknown field")]),
         // several at once, every one reported
         (
             json!({"id": "x", "type": "end", "timestamp": "soon", "source": "1", "extra": 1}),
@@ -221,10 +145,7 @@ fn reports_each_rule_with_its_message() {
             ],
         ),
         // an unknown type still checks the numbers it was given
-        (
-            json!({"type": "middle", "source": "12"}),
-            vec![("source", "must be 10 or 11 digits"), ("type", "must be")],
-        ),
+        (json!({"type": "middle", "source": "12"}), vec![("source", "must be 10 or 11 digits"), ("type", "must be")]),
     ];
     for (body, expected) in cases {
         let error = parse(body.clone()).expect_err(&body.to_string());
@@ -242,24 +163,14 @@ fn reports_each_rule_with_its_message() {
             );
         }
         let count = fields.len();
-        let plural = if count == 1 {
-            "1 field is invalid".to_owned()
-        } else {
-            format!("{count} fields are invalid")
-        };
+        let plural = if count == 1 { "1 field is invalid".to_owned() } else { format!("{count} fields are invalid") };
         assert_eq!(error.message, plural);
     }
 }
 
 #[test]
 fn a_body_that_is_not_an_object_is_refused() {
-    for body in [
-        json!([]),
-        json!("start"),
-        json!(1),
-        json!(null),
-        json!(true),
-    ] {
+    for body in [json!([]), json!("start"), json!(1), json!(null), json!(true)] {
         let error = parse(body.clone()).unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidRecord, "{body}");
         assert!(error.message.contains("must be a JSON object"), "{body}");
@@ -281,21 +192,13 @@ fn json_value() -> impl Strategy<Value = Value> {
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         let field = prop_oneof![
-            prop::sample::select(vec![
-                "id",
-                "type",
-                "call_id",
-                "timestamp",
-                "source",
-                "destination"
-            ])
-            .prop_map(str::to_owned),
+            prop::sample::select(vec!["id", "type", "call_id", "timestamp", "source", "destination"])
+                .prop_map(str::to_owned),
             ".{0,8}",
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(field, inner, 0..7)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(field, inner, 0..7).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

@@ -1,3 +1,191 @@
-pub fn fixture_path() -> &'static str {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample-calls.json")
+//! Test support: a fresh table in DynamoDB Local per test, API Gateway v2 requests
+//! driven through the real handlers, and a count of DynamoDB requests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use callbill::Config;
+use callbill::store::{Store, create_table};
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+/// The operator's reference data set, unchanged.
+pub const SAMPLE: &str = include_str!("../fixtures/sample-calls.json");
+
+pub fn sample() -> Value {
+    serde_json::from_str(SAMPLE).expect("the sample data set is JSON")
+}
+
+/// Counts every request the SDK sends, retries included.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A fresh table in DynamoDB Local with a store and configuration for it.
+pub struct TestApi {
+    pub store: Store,
+    pub config: Config,
+    pub requests: RequestCounter,
+}
+
+/// The DynamoDB Local endpoint the test command started. Without it the tests fail:
+/// they never skip.
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+        panic!(
+            "AWS_ENDPOINT_URL_DYNAMODB is not set, so there is no DynamoDB Local to test against: \
+             run the tests with `make test` (or scripts/with-dynamodb-local cargo test)"
+        )
+    })
+}
+
+/// A client of DynamoDB Local at `endpoint`, counting its requests.
+pub async fn client(endpoint: &str, requests: &RequestCounter) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .test_credentials()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(1))
+                .operation_timeout(std::time::Duration::from_secs(10))
+                .build(),
+        )
+        .load()
+        .await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+impl TestApi {
+    /// A new, uniquely named table, billed in UTC with the shipped tariffs.
+    pub async fn new(name: &str) -> TestApi {
+        TestApi::with_zone(name, "UTC").await
+    }
+
+    pub async fn with_zone(name: &str, zone: &str) -> TestApi {
+        // The handlers' log lines, shown for failing tests.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        let endpoint = endpoint();
+        let requests = RequestCounter::default();
+        let client = client(&endpoint, &requests).await;
+        let table = format!("test-{name}-{:08x}", fastrand::u32(..));
+        create_table(&client, &table)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a table in DynamoDB Local at {endpoint}: {e:?}"));
+        let config = Config::from_lookup(|var| match var {
+            "TABLE_NAME" => Some(table.clone()),
+            "BILLING_TIMEZONE" => Some(zone.to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        TestApi { store: Store::new(client, table), config, requests }
+    }
+
+    /// Sends a request to the function that serves its route.
+    pub async fn send(&self, request: Request) -> Response<Body> {
+        let function = if request.uri().path().starts_with("/v1/bills") { "bills" } else { "call-records" };
+        match function {
+            "bills" => bills::handle(&self.store, &self.config, request).await,
+            _ => call_records::handle(&self.store, &self.config, request).await,
+        }
+        .expect("handlers answer every request with a response")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        reply(self.send(request("POST", path, &[], Some(&body.to_string()), &[])).await)
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
+        reply(self.send(get(path_and_query)).await)
+    }
+}
+
+/// Status and JSON body of a response.
+pub fn reply(response: Response<Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(response.body().as_ref())
+        .unwrap_or_else(|e| panic!("status {status}: the body is not JSON ({e}): {:?}", response.body()));
+    (status, body)
+}
+
+/// A GET request; the query string is split into parameters as API Gateway does.
+pub fn get(path_and_query: &str) -> Request {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let params: Vec<(&str, &str)> =
+        query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
+    request("GET", path, &params, None, &[])
+}
+
+/// An API Gateway HTTP API (payload 2.0) event, read by lambda_http as the Lambda
+/// runtime reads it.
+pub fn request(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Request {
+    let mut header_map = serde_json::Map::new();
+    header_map.insert("content-type".into(), "application/json".into());
+    for (name, value) in headers {
+        header_map.insert(name.to_ascii_lowercase(), (*value).into());
+    }
+    let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut parameters = serde_json::Map::new();
+    for (name, value) in query {
+        parameters.insert((*name).into(), (*value).into());
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": raw_query.join("&"),
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "callbill",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "requestId": "test",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "23/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 0
+        },
+        "isBase64Encoded": false
+    });
+    if !parameters.is_empty() {
+        event["queryStringParameters"] = Value::Object(parameters);
+    }
+    if let Some(body) = body {
+        event["body"] = body.into();
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }

@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use callbill::http::{
-    error_response, json_body, json_response, log_request, no_route, path_segments,
-};
+use callbill::http::{error_response, json_body, json_response, log_request, no_route, path_segments};
 use callbill::store::{Ingested, Store};
 use callbill::{ApiError, CallId, Config, ErrorCode, FieldErrors, parse_record};
 use chrono::{DateTime, Utc};
@@ -21,19 +19,11 @@ pub const BATCH_RECORDS_LIMIT: usize = 100;
 
 const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls/{call_id}";
 
-pub async fn handle(
-    store: &Store,
-    config: &Config,
-    request: Request,
-) -> Result<Response<Body>, Error> {
+pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
     let now = Utc::now();
-    let (route, (response, call_id)) = match (request.method(), path_segments(&request).as_slice())
-    {
-        (&Method::POST, ["v1", "call-records"]) => (
-            "post_record",
-            post_record(store, config, &request, now).await,
-        ),
+    let (route, (response, call_id)) = match (request.method(), path_segments(&request).as_slice()) {
+        (&Method::POST, ["v1", "call-records"]) => ("post_record", post_record(store, config, &request, now).await),
         (&Method::POST, ["v1", "call-records", "batch"]) => {
             ("post_batch", post_batch(store, config, &request, now).await)
         }
@@ -46,12 +36,7 @@ pub async fn handle(
 
 type Handled = (Response<Body>, Option<CallId>);
 
-async fn post_record(
-    store: &Store,
-    config: &Config,
-    request: &Request,
-    now: DateTime<Utc>,
-) -> Handled {
+async fn post_record(store: &Store, config: &Config, request: &Request, now: DateTime<Utc>) -> Handled {
     let ingested = match json_body(request, RECORD_BODY_LIMIT) {
         Ok(body) => ingest(store, config, &body, now).await,
         Err(error) => Err(error),
@@ -63,23 +48,13 @@ async fn post_record(
     }
 }
 
-async fn ingest(
-    store: &Store,
-    config: &Config,
-    body: &Value,
-    now: DateTime<Utc>,
-) -> Result<Ingested, ApiError> {
+async fn ingest(store: &Store, config: &Config, body: &Value, now: DateTime<Utc>) -> Result<Ingested, ApiError> {
     let record = parse_record(body, now, config.zone)?;
     store.ingest(record, &config.tariffs, config.zone).await
 }
 
 /// Each record in order, on its own: one failing does not stop the others.
-async fn post_batch(
-    store: &Store,
-    config: &Config,
-    request: &Request,
-    now: DateTime<Utc>,
-) -> Handled {
+async fn post_batch(store: &Store, config: &Config, request: &Request, now: DateTime<Utc>) -> Handled {
     let records = match json_body(request, BATCH_BODY_LIMIT).and_then(batch_records) {
         Ok(records) => records,
         Err(error) => return (error_response(&error), None),
@@ -102,41 +77,26 @@ fn batch_records(body: Value) -> Result<Vec<Value>, ApiError> {
         Value::Object(object) => {
             for (name, value) in object {
                 match (name.as_str(), value) {
-                    ("records", Value::Array(list))
-                        if (1..=BATCH_RECORDS_LIMIT).contains(&list.len()) =>
-                    {
+                    ("records", Value::Array(list)) if (1..=BATCH_RECORDS_LIMIT).contains(&list.len()) => {
                         records = Some(list);
                     }
                     ("records", _) => {
-                        fields.insert(
-                            name,
-                            vec![format!(
-                                "must be an array of 1 to {BATCH_RECORDS_LIMIT} records"
-                            )],
-                        );
+                        fields.insert(name, vec![format!("must be an array of 1 to {BATCH_RECORDS_LIMIT} records")]);
                     }
                     _ => {
-                        fields.insert(
-                            name,
-                            vec!["unknown field; a batch has only records".to_owned()],
-                        );
+                        fields.insert(name, vec!["unknown field; a batch has only records".to_owned()]);
                     }
                 }
             }
         }
         _ => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRecord,
-                "a batch must be a JSON object: {\"records\": [...]}",
-            ));
+            return Err(ApiError::new(ErrorCode::InvalidRecord, "a batch must be a JSON object: {\"records\": [...]}"));
         }
     }
     match records {
         Some(records) if fields.is_empty() => Ok(records),
         _ => {
-            fields
-                .entry("records".to_owned())
-                .or_insert_with(|| vec!["required".to_owned()]);
+            fields.entry("records".to_owned()).or_insert_with(|| vec!["required".to_owned()]);
             Err(ApiError::invalid_record(fields))
         }
     }
@@ -144,12 +104,7 @@ fn batch_records(body: Value) -> Result<Vec<Value>, ApiError> {
 
 async fn get_call(store: &Store, call_id: &str) -> Handled {
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("there is no call {call_id}"));
-    let Some(id) = call_id
-        .parse()
-        .ok()
-        .filter(|id| (1..=callbill::call::MAX_ID).contains(id))
-        .map(CallId)
-    else {
+    let Some(id) = call_id.parse().ok().filter(|id| (1..=callbill::call::MAX_ID).contains(id)).map(CallId) else {
         return (error_response(&not_found()), None);
     };
     match store.call(id).await {

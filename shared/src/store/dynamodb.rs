@@ -12,18 +12,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono_tz::Tz;
 
 use super::errors::{corrupt, storage_error};
-use super::item::{
-    self, CALL_COUNT, StoredCall, TOTAL_CENTS, call_item, guard_item, guard_owner, stored_call,
-};
-use super::schema::{
-    self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY,
-};
+use super::item::{self, CALL_COUNT, StoredCall, TOTAL_CENTS, call_item, guard_item, guard_owner, stored_call};
+use super::schema::{self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY};
 use crate::bill::BillLine;
 use crate::call::{CallId, CallState, Charge, MAX_ID, PricedCall};
 use crate::error::ApiError;
@@ -71,10 +66,7 @@ enum WriteError {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Store {
-        Store {
-            client,
-            table: table.into(),
-        }
+        Store { client, table: table.into() }
     }
 
     /// A client from the environment's AWS configuration (`AWS_ENDPOINT_URL_DYNAMODB`
@@ -98,18 +90,10 @@ impl Store {
     }
 
     /// Stores a valid record (SPEC §2): new, replayed, or refused with the conflict.
-    pub async fn ingest(
-        &self,
-        new: NewRecord,
-        tariffs: &TariffSchedule,
-        zone: Tz,
-    ) -> Result<Ingested, ApiError> {
+    pub async fn ingest(&self, new: NewRecord, tariffs: &TariffSchedule, zone: Tz) -> Result<Ingested, ApiError> {
         let defaulted = new.timestamp_defaulted;
         match new.call_id {
-            Some(call_id) => {
-                self.ingest_record(new.into_record(call_id), defaulted, tariffs, zone)
-                    .await
-            }
+            Some(call_id) => self.ingest_record(new.into_record(call_id), defaulted, tariffs, zone).await,
             None => self.open_new_call(new).await,
         }
     }
@@ -134,15 +118,9 @@ impl Store {
                 Outcome::Store(priced) => priced,
             };
             let next = with_record(&stored.state, &record, priced.as_ref());
-            match self
-                .write(&record, stored.rev, &next, priced.as_ref())
-                .await
-            {
+            match self.write(&record, stored.rev, &next, priced.as_ref()).await {
                 Ok(()) => return Ok(Ingested::Created(record)),
-                Err(WriteError::Conflict {
-                    id_owner: Some(owner),
-                    ..
-                }) if owner != (record.call_id, record.kind()) => {
+                Err(WriteError::Conflict { id_owner: Some(owner), .. }) if owner != (record.call_id, record.kind()) => {
                     return Err(record_id_taken(&record));
                 }
                 Err(WriteError::Conflict { call, .. }) => known = call,
@@ -156,26 +134,13 @@ impl Store {
     /// A start without `call_id`: its call gets a fresh random id.
     async fn open_new_call(&self, new: NewRecord) -> Result<Ingested, ApiError> {
         for attempt in 0..ATTEMPTS {
-            let record = new
-                .clone()
-                .into_record(CallId(fastrand::u64(ASSIGNED_CALL_IDS)));
-            let next = CallState {
-                start: Some(record.clone()),
-                ..CallState::default()
-            };
+            let record = new.clone().into_record(CallId(fastrand::u64(ASSIGNED_CALL_IDS)));
+            let next = CallState { start: Some(record.clone()), ..CallState::default() };
             match self.write(&record, 0, &next, None).await {
                 Ok(()) => return Ok(Ingested::Created(record)),
                 // The record id holds a start already: this one, sent before?
-                Err(WriteError::Conflict {
-                    id_owner: Some((call_id, RecordKind::Start)),
-                    ..
-                }) => {
-                    let stored = self
-                        .read_call(call_id)
-                        .await?
-                        .unwrap_or_default()
-                        .state
-                        .start;
+                Err(WriteError::Conflict { id_owner: Some((call_id, RecordKind::Start)), .. }) => {
+                    let stored = self.read_call(call_id).await?.unwrap_or_default().state.start;
                     let resent = new.clone().into_record(call_id);
                     return match stored {
                         Some(start) if is_replay(&start, &resent, new.timestamp_defaulted) => {
@@ -184,9 +149,7 @@ impl Store {
                         _ => Err(record_id_taken(&record)),
                     };
                 }
-                Err(WriteError::Conflict {
-                    id_owner: Some(_), ..
-                }) => return Err(record_id_taken(&record)),
+                Err(WriteError::Conflict { id_owner: Some(_), .. }) => return Err(record_id_taken(&record)),
                 // The drawn id is in use: draw another.
                 Err(WriteError::Conflict { .. }) => {}
                 Err(WriteError::Contention) => backoff(attempt).await,
@@ -211,12 +174,7 @@ impl Store {
             .send()
             .await
             .map_err(|e| storage_error("GetItem", e))?;
-        output
-            .item
-            .as_ref()
-            .map(stored_call)
-            .transpose()
-            .map_err(corrupt)
+        output.item.as_ref().map(stored_call).transpose().map_err(corrupt)
     }
 
     /// One transaction: the record-id guard, the call at its next revision, and
@@ -235,72 +193,44 @@ impl Store {
                 .set_item(Some(guard_item(id, record)))
                 .condition_expression("attribute_not_exists(#pk)")
                 .expression_attribute_names("#pk", PARTITION_KEY)
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
-            items.push(
-                TransactWriteItem::builder()
-                    .put(guard.build().expect("table and item are set"))
-                    .build(),
-            );
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            items.push(TransactWriteItem::builder().put(guard.build().expect("table and item are set")).build());
         }
         let call = Put::builder()
             .table_name(&self.table)
             .set_item(Some(call_item(record.call_id, rev + 1, next)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let call = match rev {
-            0 => call
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PARTITION_KEY),
+            0 => {
+                call.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", PARTITION_KEY)
+            }
             _ => call
                 .condition_expression("#rev = :rev")
                 .expression_attribute_names("#rev", "rev")
                 .expression_attribute_values(":rev", AttributeValue::N(rev.to_string())),
         };
-        items.push(
-            TransactWriteItem::builder()
-                .put(call.build().expect("table and item are set"))
-                .build(),
-        );
+        items.push(TransactWriteItem::builder().put(call.build().expect("table and item are set")).build());
         if let Some(call) = priced {
             let summary = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(item::key(schema::summary_key(
-                    &call.source,
-                    call.period,
-                ))))
+                .set_key(Some(item::key(schema::summary_key(&call.source, call.period))))
                 .update_expression("ADD #count :one, #total :cents")
                 .expression_attribute_names("#count", CALL_COUNT)
                 .expression_attribute_names("#total", TOTAL_CENTS)
                 .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(
-                    ":cents",
-                    AttributeValue::N(call.price.total.0.to_string()),
-                );
+                .expression_attribute_values(":cents", AttributeValue::N(call.price.total.0.to_string()));
             items.push(
-                TransactWriteItem::builder()
-                    .update(summary.build().expect("table, key and update are set"))
-                    .build(),
+                TransactWriteItem::builder().update(summary.build().expect("table, key and update are set")).build(),
             );
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(err) => Err(write_error(err, record.id.is_some())),
         }
     }
 
     /// The number of calls and the total of a subscriber's period, from its summary.
-    pub async fn bill_summary(
-        &self,
-        subscriber: &PhoneNumber,
-        period: Period,
-    ) -> Result<(u64, Cents), ApiError> {
+    pub async fn bill_summary(&self, subscriber: &PhoneNumber, period: Period) -> Result<(u64, Cents), ApiError> {
         let output = self
             .client
             .get_item()
@@ -325,9 +255,7 @@ impl Store {
         after: Option<&str>,
     ) -> Result<(Vec<BillLine>, Option<String>), ApiError> {
         let mut lines = Vec::with_capacity(limit.min(1024) + 1);
-        let mut start_key = after
-            .map(|bill_key| index_key(subscriber, bill_key))
-            .transpose()?;
+        let mut start_key = after.map(|bill_key| index_key(subscriber, bill_key)).transpose()?;
         loop {
             // One line more than asked tells whether another page follows.
             let wanted = limit + 1 - lines.len();
@@ -340,10 +268,7 @@ impl Store {
                 .expression_attribute_names("#s", BILL_INDEX_PARTITION_KEY)
                 .expression_attribute_names("#k", BILL_INDEX_SORT_KEY)
                 .expression_attribute_values(":s", AttributeValue::S(subscriber.to_string()))
-                .expression_attribute_values(
-                    ":period",
-                    AttributeValue::S(schema::bill_key_prefix(period)),
-                )
+                .expression_attribute_values(":period", AttributeValue::S(schema::bill_key_prefix(period)))
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key)
                 .send()
@@ -369,11 +294,7 @@ impl Store {
 }
 
 /// The call's state once `record` is added to it.
-fn with_record(
-    state: &CallState,
-    record: &CallRecord,
-    priced: Option<&PricedCall<'_>>,
-) -> CallState {
+fn with_record(state: &CallState, record: &CallRecord, priced: Option<&PricedCall<'_>>) -> CallState {
     let mut next = state.clone();
     match record.kind() {
         RecordKind::Start => next.start = Some(record.clone()),
@@ -395,14 +316,8 @@ fn index_key(
         .map(CallId)
         .ok_or_else(|| corrupt(format!("bill key {bill_key:?} has no call id")))?;
     let mut key = item::key(schema::call_key(call_id));
-    key.insert(
-        BILL_INDEX_PARTITION_KEY.into(),
-        AttributeValue::S(subscriber.to_string()),
-    );
-    key.insert(
-        BILL_INDEX_SORT_KEY.into(),
-        AttributeValue::S(bill_key.to_owned()),
-    );
+    key.insert(BILL_INDEX_PARTITION_KEY.into(), AttributeValue::S(subscriber.to_string()));
+    key.insert(BILL_INDEX_SORT_KEY.into(), AttributeValue::S(bill_key.to_owned()));
     Ok(key)
 }
 
@@ -411,18 +326,12 @@ fn failed(reason: Option<&CancellationReason>) -> Option<&CancellationReason> {
 }
 
 fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> WriteError {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        err.as_service_error()
-    else {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
         return WriteError::Failed(storage_error("TransactWriteItems", err));
     };
     // Reasons come in item order: [guard,] call[, summary].
     let reasons = cancelled.cancellation_reasons();
-    let (guard, call) = if has_guard {
-        (reasons.first(), reasons.get(1))
-    } else {
-        (None, reasons.first())
-    };
+    let (guard, call) = if has_guard { (reasons.first(), reasons.get(1)) } else { (None, reasons.first()) };
     let id_owner = match failed(guard).map(|r| r.item().map(guard_owner)) {
         None => None,
         Some(Some(Ok(owner))) => Some(owner),
@@ -440,10 +349,7 @@ fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> Write
         return WriteError::Conflict { id_owner, call };
     }
     let throttled = |r: &CancellationReason| {
-        matches!(
-            r.code(),
-            Some("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")
-        )
+        matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"))
     };
     if reasons.iter().any(throttled) {
         return WriteError::Failed(storage_error("TransactWriteItems", err));

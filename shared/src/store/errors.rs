@@ -28,12 +28,8 @@ where
     R: Debug,
 {
     let transient = match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(_) => err
-            .code()
-            .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(_) => err.code().is_some_and(|code| TRANSIENT_CODES.contains(&code)),
         _ => false,
     };
     let error = DisplayErrorContext(&err);

@@ -55,17 +55,11 @@ fn n(value: impl ToString) -> AttributeValue {
 }
 
 fn get_s<'a>(item: &'a Item, name: &'static str) -> Result<&'a str, CorruptItem> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        .ok_or(CorruptItem(name))
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or(CorruptItem(name))
 }
 
 fn get_n<T: std::str::FromStr>(item: &Item, name: &'static str) -> Result<T, CorruptItem> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .ok_or(CorruptItem(name))
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).ok_or(CorruptItem(name))
 }
 
 fn get_instant(item: &Item, name: &'static str) -> Result<DateTime<Utc>, CorruptItem> {
@@ -82,21 +76,14 @@ pub(crate) fn call_item(call_id: CallId, rev: u64, state: &CallState) -> Item {
     item.insert(CALL_ID.into(), n(call_id));
     item.insert(REV.into(), n(rev));
     if let Some(status) = state.status() {
-        item.insert(
-            STATUS.into(),
-            s(serde_json::to_value(status).unwrap().as_str().unwrap()),
-        );
+        item.insert(STATUS.into(), s(serde_json::to_value(status).unwrap().as_str().unwrap()));
     }
     if let Some(start) = &state.start {
         if let Some(id) = start.id {
             item.insert(START_ID.into(), n(id));
         }
         item.insert(START_AT.into(), s(format_timestamp(start.timestamp)));
-        if let Event::Start {
-            source,
-            destination,
-        } = &start.event
-        {
+        if let Event::Start { source, destination } = &start.event {
             item.insert(SOURCE.into(), s(source.as_str()));
             item.insert(DESTINATION.into(), s(destination.as_str()));
         }
@@ -117,21 +104,14 @@ pub(crate) fn call_item(call_id: CallId, rev: u64, state: &CallState) -> Item {
         item.insert(BREAKDOWN.into(), s(charge.breakdown.to_string()));
         // Only completed calls carry the index keys: the index is sparse.
         item.insert(BILL_INDEX_PARTITION_KEY.into(), s(source.as_str()));
-        item.insert(
-            BILL_INDEX_SORT_KEY.into(),
-            s(schema::bill_key(charge.period, start.timestamp, call_id)),
-        );
+        item.insert(BILL_INDEX_SORT_KEY.into(), s(schema::bill_key(charge.period, start.timestamp, call_id)));
     }
     item
 }
 
 pub(crate) fn stored_call(item: &Item) -> Result<StoredCall, CorruptItem> {
     let call_id = CallId(get_n(item, CALL_ID)?);
-    let id = |name| {
-        item.contains_key(name)
-            .then(|| get_n(item, name).map(RecordId))
-            .transpose()
-    };
+    let id = |name| item.contains_key(name).then(|| get_n(item, name).map(RecordId)).transpose();
     let start = match item.contains_key(START_AT) {
         false => None,
         true => Some(CallRecord {
@@ -139,41 +119,26 @@ pub(crate) fn stored_call(item: &Item) -> Result<StoredCall, CorruptItem> {
             call_id,
             timestamp: get_instant(item, START_AT)?,
             event: Event::Start {
-                source: get_s(item, SOURCE)?
-                    .parse()
-                    .map_err(|_| CorruptItem(SOURCE))?,
-                destination: get_s(item, DESTINATION)?
-                    .parse()
-                    .map_err(|_| CorruptItem(DESTINATION))?,
+                source: get_s(item, SOURCE)?.parse().map_err(|_| CorruptItem(SOURCE))?,
+                destination: get_s(item, DESTINATION)?.parse().map_err(|_| CorruptItem(DESTINATION))?,
             },
         }),
     };
     let end = match item.contains_key(END_AT) {
         false => None,
-        true => Some(CallRecord {
-            id: id(END_ID)?,
-            call_id,
-            timestamp: get_instant(item, END_AT)?,
-            event: Event::End,
-        }),
+        true => Some(CallRecord { id: id(END_ID)?, call_id, timestamp: get_instant(item, END_AT)?, event: Event::End }),
     };
     let charge = match item.contains_key(PRICE_CENTS) {
         false => None,
         true => Some(Charge {
             duration: CallDuration(get_n(item, DURATION_SECONDS)?),
             price: Cents(get_n(item, PRICE_CENTS)?),
-            period: get_s(item, PERIOD)?
-                .parse()
-                .map_err(|_| CorruptItem(PERIOD))?,
+            period: get_s(item, PERIOD)?.parse().map_err(|_| CorruptItem(PERIOD))?,
             tariff_id: get_s(item, TARIFF_ID)?.to_owned(),
-            breakdown: serde_json::from_str(get_s(item, BREAKDOWN)?)
-                .map_err(|_| CorruptItem(BREAKDOWN))?,
+            breakdown: serde_json::from_str(get_s(item, BREAKDOWN)?).map_err(|_| CorruptItem(BREAKDOWN))?,
         }),
     };
-    Ok(StoredCall {
-        rev: get_n(item, REV)?,
-        state: CallState { start, end, charge },
-    })
+    Ok(StoredCall { rev: get_n(item, REV)?, state: CallState { start, end, charge } })
 }
 
 /// The item that reserves a record id for one record: `(call_id, type)`.
@@ -198,9 +163,7 @@ pub(crate) fn guard_owner(item: &Item) -> Result<(CallId, RecordKind), CorruptIt
 pub(crate) fn bill_line(item: &Item) -> Result<BillLine, CorruptItem> {
     Ok(BillLine {
         call_id: CallId(get_n(item, CALL_ID)?),
-        destination: get_s(item, DESTINATION)?
-            .parse()
-            .map_err(|_| CorruptItem(DESTINATION))?,
+        destination: get_s(item, DESTINATION)?.parse().map_err(|_| CorruptItem(DESTINATION))?,
         start: get_instant(item, START_AT)?,
         duration: CallDuration(get_n(item, DURATION_SECONDS)?),
         price: Cents(get_n(item, PRICE_CENTS)?),
@@ -222,10 +185,7 @@ mod tests {
             id: Some(RecordId(3)),
             call_id: CallId(71),
             timestamp: "2017-12-12T15:07:13.5Z".parse().unwrap(),
-            event: Event::Start {
-                source: "99988526423".parse().unwrap(),
-                destination: "9993468278".parse().unwrap(),
-            },
+            event: Event::Start { source: "99988526423".parse().unwrap(), destination: "9993468278".parse().unwrap() },
         };
         let end = CallRecord {
             id: None,
@@ -235,17 +195,10 @@ mod tests {
         };
         let tariffs = crate::TariffSchedule::default_schedule();
         let priced = crate::complete_call(&start, &end, &tariffs, chrono_tz::Tz::UTC).unwrap();
-        let state = CallState {
-            start: Some(start),
-            end: Some(end),
-            charge: Some(Charge::from(&priced)),
-        };
+        let state = CallState { start: Some(start), end: Some(end), charge: Some(Charge::from(&priced)) };
         let item = call_item(CallId(71), 2, &state);
         assert_eq!(item["status"].as_s().unwrap(), "completed");
-        assert_eq!(
-            item["bill_key"].as_s().unwrap(),
-            "2017-12#2017-12-12T15:07:13.500000000Z#0000000000000071"
-        );
+        assert_eq!(item["bill_key"].as_s().unwrap(), "2017-12#2017-12-12T15:07:13.500000000Z#0000000000000071");
         let back = stored_call(&item).unwrap();
         assert_eq!(back.rev, 2);
         assert_eq!(back.state, state);

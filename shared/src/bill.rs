@@ -105,6 +105,24 @@ impl BillLine {
     }
 }
 
+impl Bill {
+    /// The lines as CSV with a header row: the same fields as the JSON lines.
+    pub fn to_csv(&self, zone: Tz) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::with_capacity(64 * (self.lines.len() + 1)));
+        for line in &self.lines {
+            writer.serialize(line.view(zone)).expect("writing to memory does not fail");
+        }
+        if self.lines.is_empty() {
+            writer.write_record(CSV_HEADER).expect("writing to memory does not fail");
+        }
+        String::from_utf8(writer.into_inner().expect("writing to memory does not fail")).expect("the lines are UTF-8")
+    }
+}
+
+/// The CSV header: the fields of [`BillLineView`], in order.
+pub const CSV_HEADER: [&str; 8] =
+    ["call_id", "destination", "start_date", "start_time", "duration", "duration_seconds", "price", "price_cents"];
+
 #[derive(Debug, Serialize)]
 pub struct BillView<'a> {
     pub subscriber: &'a PhoneNumber,
@@ -127,4 +145,35 @@ pub struct BillLineView<'a> {
     pub duration_seconds: u64,
     pub price: String,
     pub price_cents: Cents,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_a_header_and_quotes_prices() {
+        let line = BillLine {
+            call_id: CallId(71),
+            destination: "9993468278".parse().unwrap(),
+            start: "2017-12-12T15:07:13Z".parse().unwrap(),
+            duration: CallDuration(463),
+            price: Cents(99),
+        };
+        let mut bill = Bill {
+            subscriber: "99988526423".parse().unwrap(),
+            period: "2017-12".parse().unwrap(),
+            call_count: 1,
+            total: Cents(99),
+            lines: vec![line],
+            next_cursor: None,
+        };
+        assert_eq!(
+            bill.to_csv(Tz::UTC),
+            "call_id,destination,start_date,start_time,duration,duration_seconds,price,price_cents\n\
+             71,9993468278,2017-12-12,15:07:13,0h7m43s,463,\"R$ 0,99\",99\n"
+        );
+        bill.lines.clear();
+        assert_eq!(bill.to_csv(Tz::UTC), format!("{}\n", CSV_HEADER.join(",")));
+    }
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 /// Messages per field at fault, e.g. `{"source": ["must be 10 or 11 digits"]}`.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
-/// Every error code a client can see, with the HTTP status it travels with.
+/// Every error code a client can see, with the HTTP status it travels with: those of
+/// SPEC §7, plus `invalid_query` for a bill's `limit` or `format` (no listed code fits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -23,6 +24,7 @@ pub enum ErrorCode {
     InvalidPeriod,
     PeriodNotClosed,
     InvalidCursor,
+    InvalidQuery,
     NotFound,
     PayloadTooLarge,
     Unavailable,
@@ -30,7 +32,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRecord,
         ErrorCode::DuplicateRecord,
@@ -42,6 +44,7 @@ impl ErrorCode {
         ErrorCode::InvalidPeriod,
         ErrorCode::PeriodNotClosed,
         ErrorCode::InvalidCursor,
+        ErrorCode::InvalidQuery,
         ErrorCode::NotFound,
         ErrorCode::PayloadTooLarge,
         ErrorCode::Unavailable,
@@ -61,6 +64,7 @@ impl ErrorCode {
             ErrorCode::InvalidPeriod => "invalid_period",
             ErrorCode::PeriodNotClosed => "period_not_closed",
             ErrorCode::InvalidCursor => "invalid_cursor",
+            ErrorCode::InvalidQuery => "invalid_query",
             ErrorCode::NotFound => "not_found",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unavailable => "unavailable",
@@ -76,7 +80,8 @@ impl ErrorCode {
             | ErrorCode::InvalidSubscriber
             | ErrorCode::InvalidPeriod
             | ErrorCode::PeriodNotClosed
-            | ErrorCode::InvalidCursor => 400,
+            | ErrorCode::InvalidCursor
+            | ErrorCode::InvalidQuery => 400,
             ErrorCode::NotFound => 404,
             ErrorCode::DuplicateRecord
             | ErrorCode::CallAlreadyStarted
@@ -172,6 +177,7 @@ mod tests {
             ("invalid_period", 400),
             ("period_not_closed", 400),
             ("invalid_cursor", 400),
+            ("invalid_query", 400),
             ("not_found", 404),
             ("payload_too_large", 413),
             ("unavailable", 503),

@@ -6,6 +6,7 @@
 pub mod bill;
 pub mod call;
 pub mod config;
+pub mod cursor;
 pub mod duration;
 pub mod error;
 pub mod http;

@@ -1,9 +1,99 @@
-//! `GET /v1/bills/{subscriber}`.
+//! `GET /v1/bills/{subscriber}`: a page of a subscriber's monthly bill, as JSON or CSV.
 
-use callbill::Config;
+use std::time::Instant;
+
+use callbill::cursor::{decode_cursor, encode_cursor};
+use callbill::http::{error_response, json_response, log_request, no_route, path_segments, response};
 use callbill::store::Store;
-use lambda_http::{Body, Error, Request, Response};
+use callbill::{ApiError, Bill, Config, ErrorCode, Period, PhoneNumber};
+use chrono::{DateTime, Utc};
+use lambda_http::http::{HeaderValue, Method, header};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 
-pub async fn handle(_store: &Store, _config: &Config, request: Request) -> Result<Response<Body>, Error> {
-    Ok(callbill::http::error_response(&callbill::http::no_route(&request, "GET /v1/bills/{subscriber}")))
+/// Most lines on one page, and the default.
+pub const MAX_LIMIT: usize = 1000;
+/// The response header that carries the next cursor of a CSV page.
+pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
+
+pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
+    let started = Instant::now();
+    let response = match (request.method(), path_segments(&request).as_slice()) {
+        (&Method::GET, ["v1", "bills", subscriber]) => {
+            bill(store, config, &request, subscriber, Utc::now()).await.unwrap_or_else(|e| error_response(&e))
+        }
+        _ => error_response(&no_route(&request, "GET /v1/bills/{subscriber}")),
+    };
+    log_request("get_bill", &response, None, started);
+    Ok(response)
+}
+
+enum Format {
+    Json,
+    Csv,
+}
+
+async fn bill(
+    store: &Store,
+    config: &Config,
+    request: &Request,
+    subscriber: &str,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, ApiError> {
+    let subscriber: PhoneNumber = subscriber.parse().map_err(|e| {
+        ApiError::new(ErrorCode::InvalidSubscriber, format!("subscriber {subscriber:?} is not a telephone number: {e}"))
+    })?;
+    let query = request.query_string_parameters();
+    let param = |name| query.first(name);
+    let zone = config.zone;
+    let period = Period::from_query(param("period"), param("year"), param("month"))?
+        .unwrap_or_else(|| Period::last_closed(now, zone));
+    if !period.is_closed(now, zone) {
+        return Err(ApiError::new(
+            ErrorCode::PeriodNotClosed,
+            format!(
+                "period {period} has not ended yet in {zone}: a bill covers a month that has ended; the latest is {}",
+                Period::last_closed(now, zone)
+            ),
+        ));
+    }
+    let limit = match param("limit") {
+        None => MAX_LIMIT,
+        Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })?,
+    };
+    let format = format(param("format"), request.headers().get(header::ACCEPT))?;
+    let after = param("cursor").map(|cursor| decode_cursor(cursor, &subscriber, period)).transpose()?;
+
+    let ((call_count, total), (lines, last_key)) = tokio::try_join!(
+        store.bill_summary(&subscriber, period),
+        store.bill_lines(&subscriber, period, limit, after.as_deref()),
+    )?;
+    let next_cursor = last_key.map(|key| encode_cursor(&subscriber, &key));
+    let bill = Bill { subscriber, period, call_count, total, lines, next_cursor };
+    Ok(match format {
+        Format::Json => json_response(200, &bill.view(zone)),
+        Format::Csv => {
+            let mut csv = response(200, "text/csv; charset=utf-8", bill.to_csv(zone));
+            if let Some(cursor) = &bill.next_cursor {
+                let value = HeaderValue::from_str(cursor).expect("cursors are base64url");
+                csv.headers_mut().insert(NEXT_CURSOR_HEADER, value);
+            }
+            csv
+        }
+    })
+}
+
+/// `format=csv|json` wins; otherwise `Accept: text/csv` asks for CSV.
+fn format(param: Option<&str>, accept: Option<&HeaderValue>) -> Result<Format, ApiError> {
+    match param {
+        Some(f) if f.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
+        Some(f) if f.eq_ignore_ascii_case("json") => Ok(Format::Json),
+        Some(f) => Err(ApiError::new(ErrorCode::InvalidQuery, format!("format {f:?} is not offered: use csv or json"))),
+        None if accept.and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/csv")) => Ok(Format::Csv),
+        None => Ok(Format::Json),
+    }
 }

@@ -1,8 +1,12 @@
-use lambda_http::{Body, Error, Request, Response, run, service_fn};
+use callbill::Config;
+use callbill::store::Store;
+use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().json().init();
-    run(service_fn(|_: Request| async { Ok::<_, Error>(Response::builder().status(501).body(Body::from("not yet"))?) }))
-        .await
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
+    let store = Store::from_env(&config.table_name).await;
+    let (store, config) = (&store, &config);
+    run(service_fn(move |request| bills::handle(store, config, request))).await
 }

@@ -57,7 +57,7 @@ enum WriteError {
     /// A condition failed; what the items hold now, as the cancellation reported them.
     Conflict {
         id_owner: Option<(CallId, RecordKind)>,
-        call: Option<StoredCall>,
+        call: Option<Box<StoredCall>>,
     },
     /// Another transaction held the same items: try again shortly.
     Contention,
@@ -123,7 +123,7 @@ impl Store {
                 Err(WriteError::Conflict { id_owner: Some(owner), .. }) if owner != (record.call_id, record.kind()) => {
                     return Err(record_id_taken(&record));
                 }
-                Err(WriteError::Conflict { call, .. }) => known = call,
+                Err(WriteError::Conflict { call, .. }) => known = call.map(|stored| *stored),
                 Err(WriteError::Contention) => backoff(attempt).await,
                 Err(WriteError::Failed(error)) => return Err(error),
             }
@@ -342,7 +342,7 @@ fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> Write
     };
     let call = match failed(call).map(|r| r.item().map(stored_call).transpose()) {
         None => None,
-        Some(Ok(stored)) => Some(stored.unwrap_or_default()),
+        Some(Ok(stored)) => Some(Box::new(stored.unwrap_or_default())),
         Some(Err(e)) => return WriteError::Failed(corrupt(e)),
     };
     if id_owner.is_some() || call.is_some() {

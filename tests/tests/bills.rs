@@ -1,0 +1,275 @@
+//! `GET /v1/bills/{subscriber}` against DynamoDB Local through the real handlers (SPEC §4).
+
+use std::sync::Arc;
+
+use callbill::Period;
+use callbill_tests::{TestApi, get, request, sample};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use serde_json::{Value, json};
+
+/// A table holding the whole sample data set.
+async fn sample_api(name: &str) -> TestApi {
+    let api = TestApi::new(name).await;
+    let (status, reply) = api.post("/v1/call-records/batch", &json!({"records": sample()["records"]})).await;
+    assert_eq!(status, 200);
+    assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{reply}");
+    api
+}
+
+#[tokio::test]
+async fn the_sample_bills_are_exactly_the_listed_ones() {
+    let api = sample_api("sample-bills").await;
+    let bills = sample()["bills"].as_array().unwrap().clone();
+    assert_eq!(bills.len(), 5);
+    for want in bills {
+        let (status, bill) = api
+            .get(&format!(
+                "/v1/bills/{}?period={}",
+                want["subscriber"].as_str().unwrap(),
+                want["period"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(status, 200, "{bill}");
+        for key in ["subscriber", "period", "call_count", "total_cents", "total", "calls"] {
+            assert_eq!(bill[key], want[key], "{} {}: {key}", want["subscriber"], want["period"]);
+        }
+        assert_eq!((bill["currency"].as_str(), &bill["next_cursor"]), (Some("BRL"), &Value::Null));
+    }
+}
+
+#[tokio::test]
+async fn every_period_spelling_gives_the_same_bill() {
+    let api = sample_api("spellings").await;
+    let base = "/v1/bills/99988526423";
+    for (spellings, count) in [
+        (vec!["period=2017-12", "period=201712", "period=12/2017", "year=2017&month=12"], 6),
+        (
+            vec![
+                "period=2018-03",
+                "period=201803",
+                "period=03/2018",
+                "period=3/2018",
+                "year=2018&month=3",
+                "year=2018&month=03",
+            ],
+            1,
+        ),
+    ] {
+        let bills: Vec<Value> = bills_at(&api, spellings.iter().map(|q| format!("{base}?{q}")).collect()).await;
+        assert_eq!(bills[0]["call_count"], count);
+        assert!(bills.iter().all(|b| b == &bills[0]), "{bills:?}");
+    }
+}
+
+async fn bills_at(api: &TestApi, paths: Vec<String>) -> Vec<Value> {
+    let mut bills = Vec::new();
+    for path in paths {
+        let (status, bill) = api.get(&path).await;
+        assert_eq!(status, 200, "{path}: {bill}");
+        bills.push(bill);
+    }
+    bills
+}
+
+#[tokio::test]
+async fn each_bad_query_has_its_code() {
+    let api = sample_api("bad-queries").await;
+    let now = Utc::now();
+    let this_month = format!("{:04}-{:02}", now.year(), now.month());
+    let (_, page) = api.get("/v1/bills/99988526423?period=2017-12&limit=2").await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let cases = [
+        ("/v1/bills/123".to_owned(), "invalid_subscriber"),
+        ("/v1/bills/9998852642a".to_owned(), "invalid_subscriber"),
+        ("/v1/bills/99988526423?period=2017-13".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?period=december".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?period=2017-12&year=2017&month=12".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?year=2017".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?year=17&month=12".to_owned(), "invalid_period"),
+        (format!("/v1/bills/99988526423?period={this_month}"), "period_not_closed"),
+        ("/v1/bills/99988526423?period=2999-01".to_owned(), "period_not_closed"),
+        ("/v1/bills/99988526423?period=2017-12&limit=0".to_owned(), "invalid_query"),
+        ("/v1/bills/99988526423?period=2017-12&limit=1001".to_owned(), "invalid_query"),
+        ("/v1/bills/99988526423?period=2017-12&limit=ten".to_owned(), "invalid_query"),
+        ("/v1/bills/99988526423?period=2017-12&format=xml".to_owned(), "invalid_query"),
+        ("/v1/bills/99988526423?period=2017-12&cursor=garbage".to_owned(), "invalid_cursor"),
+        (format!("/v1/bills/9993468278?period=2017-12&cursor={cursor}"), "invalid_cursor"),
+        (format!("/v1/bills/99988526423?period=2016-02&cursor={cursor}"), "invalid_cursor"),
+        (format!("/v1/bills/99988526423?period=2017-12&cursor={}x", &cursor[..cursor.len() - 1]), "invalid_cursor"),
+    ];
+    for (path, code) in cases {
+        let (status, reply) = api.get(&path).await;
+        assert_eq!((status, reply["error"]["code"].as_str()), (400, Some(code)), "{path}: {reply}");
+        assert!(!reply["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (status, reply) =
+        callbill_tests::reply(api.send(request("POST", "/v1/bills/99988526423", &[], None, &[])).await);
+    assert_eq!((status, reply["error"]["code"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn the_default_period_is_the_previous_month_and_empty_bills_are_zero() {
+    let api = TestApi::new("default-period").await;
+    let now = Utc::now();
+    let previous = Period::last_closed(now, chrono_tz::Tz::UTC);
+    let start = format!("{previous}-10T10:00:00Z");
+    let records = json!({"records": [
+        {"id": 1, "call_id": 1, "timestamp": start, "source": "21987654321", "destination": "2133334444"},
+        {"id": 2, "type": "end", "call_id": 1, "timestamp": format!("{previous}-10T10:02:00Z")},
+    ]});
+    assert_eq!(api.post("/v1/call-records/batch", &records).await.0, 200);
+    let (status, bill) = api.get("/v1/bills/21987654321").await;
+    assert_eq!(status, 200);
+    assert_eq!((bill["period"].as_str(), bill["call_count"].as_u64()), (Some(previous.to_string().as_str()), Some(1)));
+    assert_eq!(bill["total"], "R$ 0,54");
+
+    let (status, empty) = api.get("/v1/bills/2133334444").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            empty["call_count"].as_u64(),
+            empty["total"].as_str(),
+            empty["total_cents"].as_i64(),
+            empty["calls"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some("R$ 0,00"), Some(0), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_call_completed_late_appears_in_its_period() {
+    let api = sample_api("late").await;
+    let start = json!({"id": 100, "call_id": 80, "timestamp": "2017-12-01T08:00:00Z",
+                       "source": "99988526423", "destination": "1133334444"});
+    assert_eq!(api.post("/v1/call-records", &start).await.0, 201);
+    let (_, before) = api.get("/v1/bills/99988526423?period=2017-12").await;
+    assert_eq!(before["call_count"], 6, "a started call is not billed");
+    let end = json!({"id": 101, "type": "end", "call_id": 80, "timestamp": "2017-12-31T23:59:59Z"});
+    assert_eq!(api.post("/v1/call-records", &end).await.0, 201);
+    let (_, after) = api.get("/v1/bills/99988526423?period=2017-12").await;
+    assert_eq!(after["call_count"], 7);
+    // It started before every other December call, so it is the first line.
+    assert_eq!(after["calls"][0]["call_id"], 80);
+    let price = after["calls"][0]["price_cents"].as_i64().unwrap();
+    assert_eq!(after["total_cents"].as_i64().unwrap(), 9081 + price);
+    assert_eq!(after["calls"].as_array().unwrap()[1..], before["calls"].as_array().unwrap()[..]);
+}
+
+/// `n` completed calls of one subscriber in November 2017, posted in batches by
+/// several clients at once. Some share a start instant, to check the call id order.
+pub async fn load_calls(api: &Arc<TestApi>, subscriber: &str, n: u64) -> Vec<(DateTime<Utc>, u64, i64)> {
+    let month: DateTime<Utc> = "2017-11-01T00:00:00Z".parse().unwrap();
+    let mut rng = fastrand::Rng::with_seed(n);
+    let tariffs = callbill::TariffSchedule::default_schedule();
+    let mut records = Vec::new();
+    let mut expected = Vec::new();
+    for call_id in 1..=n {
+        let start = month + TimeDelta::seconds(rng.i64(0..28 * 86_400) / 60 * 60);
+        let end = start + TimeDelta::seconds(rng.i64(0..7200));
+        records.push(json!({"call_id": call_id, "timestamp": start.to_rfc3339(), "source": subscriber, "destination": "2133334444"}));
+        records.push(json!({"type": "end", "call_id": call_id, "timestamp": end.to_rfc3339()}));
+        let price = callbill::price_call(start, end, tariffs.in_effect_at(start), chrono_tz::Tz::UTC).total.0;
+        expected.push((start, call_id, price));
+    }
+    let batches: Vec<Value> = records.chunks(100).map(|chunk| json!({"records": chunk})).collect();
+    let queue = Arc::new(std::sync::Mutex::new(batches));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (api, queue) = (api.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(batch) = queue.lock().unwrap().pop() else { break };
+                let (status, reply) = api.post("/v1/call-records/batch", &batch).await;
+                assert_eq!(status, 200);
+                assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{reply}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    expected.sort();
+    expected
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_of_2500_calls_concatenate_to_the_whole_bill_in_json_and_csv() {
+    let api = Arc::new(TestApi::new("pages").await);
+    let expected = load_calls(&api, "21912345678", 2500).await;
+    let total: i64 = expected.iter().map(|(_, _, price)| price).sum();
+
+    let mut lines = Vec::new();
+    let mut csv_lines = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let query = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let path = format!("/v1/bills/21912345678?period=2017-11&limit=1000{query}");
+        let (status, page) = api.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(
+            (page["call_count"].as_u64(), page["total_cents"].as_i64()),
+            (Some(2500), Some(total)),
+            "every page"
+        );
+        lines.extend(page["calls"].as_array().unwrap().iter().cloned());
+
+        let mut csv_request = get(&path);
+        csv_request.headers_mut().insert("accept", "text/csv".parse().unwrap());
+        let csv = api.send(csv_request).await;
+        assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+        let next_in_header = csv.headers().get("x-next-cursor").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(next_in_header.as_deref(), page["next_cursor"].as_str());
+        let mut reader = csv::Reader::from_reader(csv.body().as_ref());
+        assert_eq!(
+            reader.headers().unwrap(),
+            vec![
+                "call_id",
+                "destination",
+                "start_date",
+                "start_time",
+                "duration",
+                "duration_seconds",
+                "price",
+                "price_cents"
+            ]
+        );
+        for row in reader.records() {
+            csv_lines.push(row.unwrap().iter().map(str::to_owned).collect::<Vec<_>>());
+        }
+
+        pages += 1;
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3, "1000 + 1000 + 500 lines");
+    let order: Vec<u64> = lines.iter().map(|l| l["call_id"].as_u64().unwrap()).collect();
+    let want: Vec<u64> = expected.iter().map(|(_, id, _)| *id).collect();
+    assert_eq!(order, want, "by start time, then call id, across pages");
+    for (line, (_, _, price)) in lines.iter().zip(&expected) {
+        assert_eq!(line["price_cents"].as_i64(), Some(*price));
+    }
+    // CSV says the same as JSON, field by field.
+    assert_eq!(csv_lines.len(), lines.len());
+    for (row, line) in csv_lines.iter().zip(&lines) {
+        let json_fields: Vec<String> = [
+            "call_id",
+            "destination",
+            "start_date",
+            "start_time",
+            "duration",
+            "duration_seconds",
+            "price",
+            "price_cents",
+        ]
+        .iter()
+        .map(|k| match &line[*k] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+        assert_eq!(row, &json_fields);
+    }
+}

@@ -202,10 +202,13 @@ async fn pages_of_2500_calls_concatenate_to_the_whole_bill_in_json_and_csv() {
     let mut csv_lines = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
+    let mut json_requests = 0;
     loop {
         let query = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
         let path = format!("/v1/bills/21912345678?period=2017-11&limit=1000{query}");
+        let before = api.requests.get();
         let (status, page) = api.get(&path).await;
+        json_requests += api.requests.get() - before;
         assert_eq!(status, 200, "{page}");
         assert_eq!(
             (page["call_count"].as_u64(), page["total_cents"].as_i64()),
@@ -245,6 +248,7 @@ async fn pages_of_2500_calls_concatenate_to_the_whole_bill_in_json_and_csv() {
         }
     }
     assert_eq!(pages, 3, "1000 + 1000 + 500 lines");
+    assert_eq!(json_requests, 3 + 1, "one query a page, and the totals once");
     let order: Vec<u64> = lines.iter().map(|l| l["call_id"].as_u64().unwrap()).collect();
     let want: Vec<u64> = expected.iter().map(|(_, id, _)| *id).collect();
     assert_eq!(order, want, "by start time, then call id, across pages");

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use callbill::cursor::{decode_cursor, encode_cursor};
+use callbill::cursor::Cursor;
 use callbill::http::{error_response, json_response, log_request, no_route, path_segments, response};
 use callbill::store::Store;
 use callbill::{ApiError, Bill, Config, ErrorCode, Period, PhoneNumber};
@@ -66,13 +66,20 @@ async fn bill(
         })?,
     };
     let format = format(param("format"), request.headers().get(header::ACCEPT))?;
-    let after = param("cursor").map(|cursor| decode_cursor(cursor, &subscriber, period)).transpose()?;
+    let cursor = param("cursor").map(|text| Cursor::decode(text, &subscriber, period)).transpose()?;
 
-    let ((call_count, total), (lines, last_key)) = tokio::try_join!(
-        store.bill_summary(&subscriber, period),
-        store.bill_lines(&subscriber, period, limit, after.as_deref()),
-    )?;
-    let next_cursor = last_key.map(|key| encode_cursor(&subscriber, &key));
+    // Later pages take the totals from their cursor: one read of them per listing.
+    let ((call_count, total), (lines, last_key)) = match cursor {
+        Some(cursor) => (
+            (cursor.call_count, cursor.total),
+            store.bill_lines(&subscriber, period, limit, Some(&cursor.after)).await?,
+        ),
+        None => tokio::try_join!(
+            store.bill_summary(&subscriber, period),
+            store.bill_lines(&subscriber, period, limit, None),
+        )?,
+    };
+    let next_cursor = last_key.map(|after| Cursor { after, call_count, total }.encode(&subscriber));
     let bill = Bill { subscriber, period, call_count, total, lines, next_cursor };
     Ok(match format {
         Format::Json => json_response(200, &bill.view(zone)),

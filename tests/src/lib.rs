@@ -1,8 +1,8 @@
 //! Test support: a fresh table in DynamoDB Local per test, API Gateway v2 requests
 //! driven through the real handlers, and a count of DynamoDB requests.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use callbill::Config;
 use callbill::store::{Store, create_table};
+use chrono::{DateTime, TimeDelta, Utc};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -188,4 +189,42 @@ pub fn request(
         event["body"] = body.into();
     }
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+/// Posts `n` completed calls of one subscriber in November 2017, posted in batches by
+/// several clients at once. Some share a start instant, to check the call id order.
+pub async fn load_calls(api: &Arc<TestApi>, subscriber: &str, n: u64) -> Vec<(DateTime<Utc>, u64, i64)> {
+    // Returns (start, call id, price) of each, in bill order.
+    let month: DateTime<Utc> = "2017-11-01T00:00:00Z".parse().unwrap();
+    let mut rng = fastrand::Rng::with_seed(n);
+    let tariffs = callbill::TariffSchedule::default_schedule();
+    let mut records = Vec::new();
+    let mut expected = Vec::new();
+    for call_id in 1..=n {
+        let start = month + TimeDelta::seconds(rng.i64(0..28 * 86_400) / 60 * 60);
+        let end = start + TimeDelta::seconds(rng.i64(0..7200));
+        records.push(json!({"call_id": call_id, "timestamp": start.to_rfc3339(), "source": subscriber, "destination": "2133334444"}));
+        records.push(json!({"type": "end", "call_id": call_id, "timestamp": end.to_rfc3339()}));
+        let price = callbill::price_call(start, end, tariffs.in_effect_at(start), chrono_tz::Tz::UTC).total.0;
+        expected.push((start, call_id, price));
+    }
+    let batches: Vec<Value> = records.chunks(100).map(|chunk| json!({"records": chunk})).collect();
+    let queue = Arc::new(Mutex::new(batches));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (api, queue) = (api.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(batch) = queue.lock().unwrap().pop() else { break };
+                let (status, reply) = api.post("/v1/call-records/batch", &batch).await;
+                assert_eq!(status, 200);
+                assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{reply}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    expected.sort();
+    expected
 }

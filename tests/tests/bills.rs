@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use callbill::Period;
-use callbill_tests::{TestApi, get, request, sample};
-use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use callbill_tests::{TestApi, get, load_calls, request, sample};
+use chrono::{Datelike, Utc};
 use serde_json::{Value, json};
 
 /// A table holding the whole sample data set.
@@ -153,43 +153,6 @@ async fn a_call_completed_late_appears_in_its_period() {
     let price = after["calls"][0]["price_cents"].as_i64().unwrap();
     assert_eq!(after["total_cents"].as_i64().unwrap(), 9081 + price);
     assert_eq!(after["calls"].as_array().unwrap()[1..], before["calls"].as_array().unwrap()[..]);
-}
-
-/// `n` completed calls of one subscriber in November 2017, posted in batches by
-/// several clients at once. Some share a start instant, to check the call id order.
-pub async fn load_calls(api: &Arc<TestApi>, subscriber: &str, n: u64) -> Vec<(DateTime<Utc>, u64, i64)> {
-    let month: DateTime<Utc> = "2017-11-01T00:00:00Z".parse().unwrap();
-    let mut rng = fastrand::Rng::with_seed(n);
-    let tariffs = callbill::TariffSchedule::default_schedule();
-    let mut records = Vec::new();
-    let mut expected = Vec::new();
-    for call_id in 1..=n {
-        let start = month + TimeDelta::seconds(rng.i64(0..28 * 86_400) / 60 * 60);
-        let end = start + TimeDelta::seconds(rng.i64(0..7200));
-        records.push(json!({"call_id": call_id, "timestamp": start.to_rfc3339(), "source": subscriber, "destination": "2133334444"}));
-        records.push(json!({"type": "end", "call_id": call_id, "timestamp": end.to_rfc3339()}));
-        let price = callbill::price_call(start, end, tariffs.in_effect_at(start), chrono_tz::Tz::UTC).total.0;
-        expected.push((start, call_id, price));
-    }
-    let batches: Vec<Value> = records.chunks(100).map(|chunk| json!({"records": chunk})).collect();
-    let queue = Arc::new(std::sync::Mutex::new(batches));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (api, queue) = (api.clone(), queue.clone());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Some(batch) = queue.lock().unwrap().pop() else { break };
-                let (status, reply) = api.post("/v1/call-records/batch", &batch).await;
-                assert_eq!(status, 200);
-                assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{reply}");
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    expected.sort();
-    expected
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

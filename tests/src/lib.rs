@@ -152,6 +152,11 @@ pub fn request(
     body: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Request {
+    let event = event(method, path, query, body, headers);
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+fn event(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>, headers: &[(&str, &str)]) -> Value {
     let mut header_map = serde_json::Map::new();
     header_map.insert("content-type".into(), "application/json".into());
     for (name, value) in headers {
@@ -188,6 +193,15 @@ pub fn request(
     if let Some(body) = body {
         event["body"] = body.into();
     }
+    event
+}
+
+/// A POST whose body is not text: API Gateway passes it base64-encoded.
+pub fn binary_post(path: &str, body: &[u8]) -> Request {
+    use base64::Engine;
+    let mut event = event("POST", path, &[], None, &[]);
+    event["body"] = base64::engine::general_purpose::STANDARD.encode(body).into();
+    event["isBase64Encoded"] = true.into();
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 

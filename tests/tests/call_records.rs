@@ -134,6 +134,10 @@ async fn bad_bodies_get_400_and_413() {
         let (status, reply) = callbill_tests::reply(response);
         assert_eq!((status, reply["error"]["code"].as_str()), (400, Some("invalid_json")), "{body:?}");
     }
+    // Bytes that are not UTF-8 reach the function base64-encoded.
+    let (status, reply) =
+        callbill_tests::reply(api.send(callbill_tests::binary_post("/v1/call-records", b"\xff\xfe{\x00")).await);
+    assert_eq!((status, reply["error"]["code"].as_str()), (400, Some("invalid_json")), "{reply}");
     let reply = expect_error(&api, json!({"type": "end", "source": "12", "extra": true}), 400, "invalid_record").await;
     let fields = reply["error"]["fields"].as_object().unwrap();
     assert_eq!(fields.keys().collect::<Vec<_>>(), ["call_id", "extra", "source"], "every invalid field at once");

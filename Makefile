@@ -13,6 +13,7 @@ NPM_INSTALLED := node_modules/.installed
 DEV_TOOLS := $(VENV)/.dev-tools
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help run sample test check-format lint lint-template tests api-test bench bench-bill package
 

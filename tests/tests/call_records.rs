@@ -95,6 +95,8 @@ async fn each_conflict_has_its_code_and_changes_nothing() {
     expect_error(&api, end(1, 13, "2017-12-12T15:14:56Z"), 409, "record_id_taken").await;
     // A call's own records are checked first: this id is taken too, but the call has its end.
     expect_error(&api, end(1, 10, "2017-12-12T15:14:56Z"), 409, "call_already_ended").await;
+    // The same for a start, whose first write does not read the call: id 2 is the end's.
+    expect_error(&api, start(2, 10, "2017-12-12T15:00:00Z"), 409, "call_already_started").await;
 
     // Replays answer 200 with the stored record.
     let (status, body) = api.post("/v1/call-records", &start(1, 10, "2017-12-12T15:07:13Z")).await;

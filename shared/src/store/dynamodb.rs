@@ -120,10 +120,13 @@ impl Store {
             let next = with_record(&stored.state, &record, priced.as_ref());
             match self.write(&record, stored.rev, &next, priced.as_ref()).await {
                 Ok(()) => return Ok(Ingested::Created(record)),
+                // The call changed: decide again on what it holds now, so that a conflict
+                // with the call's own records is reported before one with the record id.
+                Err(WriteError::Conflict { call: Some(current), .. }) => known = Some(*current),
                 Err(WriteError::Conflict { id_owner: Some(owner), .. }) if owner != (record.call_id, record.kind()) => {
                     return Err(record_id_taken(&record));
                 }
-                Err(WriteError::Conflict { call, .. }) => known = call.map(|stored| *stored),
+                Err(WriteError::Conflict { .. }) => known = None,
                 Err(WriteError::Contention) => backoff(attempt).await,
                 Err(WriteError::Failed(error)) => return Err(error),
             }

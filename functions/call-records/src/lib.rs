@@ -93,12 +93,12 @@ fn batch_records(body: Value) -> Result<Vec<Value>, ApiError> {
             return Err(ApiError::new(ErrorCode::InvalidRecord, "a batch must be a JSON object: {\"records\": [...]}"));
         }
     }
+    if records.is_none() {
+        fields.entry("records".to_owned()).or_insert_with(|| vec!["required".to_owned()]);
+    }
     match records {
         Some(records) if fields.is_empty() => Ok(records),
-        _ => {
-            fields.entry("records".to_owned()).or_insert_with(|| vec!["required".to_owned()]);
-            Err(ApiError::invalid_record(fields))
-        }
+        _ => Err(ApiError::invalid_record(fields)),
     }
 }
 

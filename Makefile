@@ -26,7 +26,7 @@ run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PO
 sample: ## Post the sample data set to the running API and print the December 2017 bill
 	scripts/post-sample
 
-test: check-format lint lint-template tests api-test ## Everything CI checks: format, lints, cfn-lint, every test, the API contract
+test: check-format lint lint-template api-test tests ## Everything CI checks: format, lints, cfn-lint, the API contract, every test
 
 check-format:
 	$(CARGO) fmt --all -- --check
@@ -39,8 +39,11 @@ lint-template: $(DEV_TOOLS)
 
 # Unit, property and integration tests; the integration tests need the DynamoDB
 # Local that the script starts (in memory, on a free port) and stops afterwards.
+# The last line sums cargo's "test result" lines.
 tests: $(NPM_INSTALLED)
-	scripts/with-dynamodb-local $(CARGO) test --workspace --locked
+	@mkdir -p target
+	scripts/with-dynamodb-local $(CARGO) test --workspace --locked 2>&1 | tee target/test-output.txt
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.txt
 
 api-test: $(NPM_INSTALLED) $(DEV_TOOLS) ## The running local stack checked against openapi.yaml by schemathesis
 	scripts/api-test

@@ -165,7 +165,13 @@ fn event(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>, h
     let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut parameters = serde_json::Map::new();
     for (name, value) in query {
-        parameters.insert((*name).into(), (*value).into());
+        // API Gateway joins the values of a repeated parameter with commas.
+        match parameters.get_mut(*name) {
+            Some(Value::String(joined)) => *joined = format!("{joined},{value}"),
+            _ => {
+                parameters.insert((*name).into(), (*value).into());
+            }
+        }
     }
     let mut event = json!({
         "version": "2.0",

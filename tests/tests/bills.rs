@@ -86,6 +86,13 @@ async fn each_bad_query_has_its_code() {
         ("/v1/bills/99988526423?period=2017-12&year=2017&month=12".to_owned(), "invalid_period"),
         ("/v1/bills/99988526423?year=2017".to_owned(), "invalid_period"),
         ("/v1/bills/99988526423?year=17&month=12".to_owned(), "invalid_period"),
+        // A repeated parameter is ambiguous; API Gateway joins its values with commas.
+        ("/v1/bills/99988526423?period=2017-12&period=2017-11".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?period=2017-12,2017-11".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?year=2017&month=12&month=11".to_owned(), "invalid_period"),
+        ("/v1/bills/99988526423?period=2017-12&limit=1&limit=2".to_owned(), "invalid_query"),
+        ("/v1/bills/99988526423?period=2017-12&format=csv&format=json".to_owned(), "invalid_query"),
+        (format!("/v1/bills/99988526423?period=2017-12&cursor={cursor}&cursor={cursor}"), "invalid_cursor"),
         (format!("/v1/bills/99988526423?period={this_month}"), "period_not_closed"),
         ("/v1/bills/99988526423?period=2999-01".to_owned(), "period_not_closed"),
         ("/v1/bills/99988526423?period=2017-12&limit=0".to_owned(), "invalid_query"),

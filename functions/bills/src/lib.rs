@@ -7,6 +7,7 @@ use callbill::http::{error_response, json_response, log_request, no_route, path_
 use callbill::store::Store;
 use callbill::{ApiError, Bill, Config, ErrorCode, Period, PhoneNumber};
 use chrono::{DateTime, Utc};
+use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::{HeaderValue, Method, header};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 
@@ -43,10 +44,14 @@ async fn bill(
         ApiError::new(ErrorCode::InvalidSubscriber, format!("subscriber {subscriber:?} is not a telephone number: {e}"))
     })?;
     let query = request.query_string_parameters();
-    let param = |name| query.first(name);
+    let param = |name, code| single(&query, name, code);
     let zone = config.zone;
-    let period = Period::from_query(param("period"), param("year"), param("month"))?
-        .unwrap_or_else(|| Period::last_closed(now, zone));
+    let period = Period::from_query(
+        param("period", ErrorCode::InvalidPeriod)?,
+        param("year", ErrorCode::InvalidPeriod)?,
+        param("month", ErrorCode::InvalidPeriod)?,
+    )?
+    .unwrap_or_else(|| Period::last_closed(now, zone));
     if !period.is_closed(now, zone) {
         return Err(ApiError::new(
             ErrorCode::PeriodNotClosed,
@@ -56,7 +61,7 @@ async fn bill(
             ),
         ));
     }
-    let limit = match param("limit") {
+    let limit = match param("limit", ErrorCode::InvalidQuery)? {
         None => MAX_LIMIT,
         Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
             ApiError::new(
@@ -65,8 +70,9 @@ async fn bill(
             )
         })?,
     };
-    let format = format(param("format"), request.headers().get(header::ACCEPT))?;
-    let cursor = param("cursor").map(|text| Cursor::decode(text, &subscriber, period)).transpose()?;
+    let format = format(param("format", ErrorCode::InvalidQuery)?, request.headers().get(header::ACCEPT))?;
+    let cursor =
+        param("cursor", ErrorCode::InvalidCursor)?.map(|text| Cursor::decode(text, &subscriber, period)).transpose()?;
 
     // Later pages take the totals from their cursor: one read of them per listing.
     let ((call_count, total), (lines, last_key)) = match cursor {
@@ -92,6 +98,19 @@ async fn bill(
             csv
         }
     })
+}
+
+/// A query parameter's value. API Gateway joins a repeated parameter's values with
+/// commas and lambda_http splits them again: two values are ambiguous, refused with `code`.
+fn single<'q>(query: &'q QueryMap, name: &str, code: ErrorCode) -> Result<Option<&'q str>, ApiError> {
+    match query.all(name).as_deref() {
+        None => Ok(None),
+        Some([value]) => Ok(Some(value)),
+        Some(values) => Err(ApiError::new(
+            code,
+            format!("{name} is given {} times ({}): give it once", values.len(), values.join(", ")),
+        )),
+    }
 }
 
 /// `format=csv|json` wins; otherwise `Accept: text/csv` asks for CSV.

@@ -7,6 +7,7 @@ pub mod bill;
 pub mod call;
 pub mod config;
 pub mod cursor;
+pub mod digits;
 pub mod duration;
 pub mod error;
 pub mod http;

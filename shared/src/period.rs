@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
 
+use crate::digits::parse_digits;
 use crate::error::{ApiError, ErrorCode};
 
 /// A calendar month; `Display` gives `YYYY-MM`.
@@ -89,7 +90,7 @@ impl Period {
 
 /// The value of `s` if it is made of ASCII digits only and its length is in `len`.
 fn digits(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<u64> {
-    (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    len.contains(&s.len()).then(|| parse_digits(s)).flatten()
 }
 
 impl FromStr for Period {

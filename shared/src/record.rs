@@ -7,6 +7,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::call::{CallId, MAX_ID, RecordId};
+use crate::digits::parse_digits;
 use crate::error::{ApiError, ErrorCode, FieldErrors};
 use crate::phone::PhoneNumber;
 use crate::timestamp::{format_timestamp, from_unix_seconds, parse_timestamp};
@@ -224,7 +225,7 @@ fn parse_id(value: Option<&Value>) -> Result<Option<u64>, String> {
     let id = match value {
         None => return Ok(None),
         Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+        Some(Value::String(s)) => parse_digits(s),
         Some(_) => None,
     };
     match id {

@@ -98,6 +98,7 @@ async fn each_bad_query_has_its_code() {
         ("/v1/bills/99988526423?period=2017-12&limit=0".to_owned(), "invalid_query"),
         ("/v1/bills/99988526423?period=2017-12&limit=1001".to_owned(), "invalid_query"),
         ("/v1/bills/99988526423?period=2017-12&limit=ten".to_owned(), "invalid_query"),
+        ("/v1/bills/99988526423?period=2017-12&limit=+5".to_owned(), "invalid_query"),
         ("/v1/bills/99988526423?period=2017-12&format=xml".to_owned(), "invalid_query"),
         ("/v1/bills/99988526423?period=2017-12&cursor=garbage".to_owned(), "invalid_cursor"),
         (format!("/v1/bills/9993468278?period=2017-12&cursor={cursor}"), "invalid_cursor"),

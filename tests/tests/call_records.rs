@@ -156,7 +156,15 @@ async fn bad_bodies_get_400_and_413() {
 #[tokio::test]
 async fn unknown_calls_and_routes_are_404() {
     let api = TestApi::new("not-found").await;
-    for path in ["/v1/calls/999", "/v1/calls/abc", "/v1/calls/0", "/v1/calls/99999999999999999999", "/v1/nothing"] {
+    let (status, _) = api.post("/v1/call-records", &start(1, 71, "2017-12-12T15:07:13Z")).await;
+    assert_eq!(status, 201);
+    for path in ["/v1/calls/71", "/v1/calls/0071"] {
+        assert_eq!(api.get(path).await.0, 200, "{path}");
+    }
+    let not_calls = ["/v1/calls/999", "/v1/calls/abc", "/v1/calls/0", "/v1/calls/99999999999999999999"];
+    // Only ASCII digits name a call: `+71`, ` 71` and `71 ` are not call 71.
+    let not_ids = ["/v1/calls/+71", "/v1/calls/%2071", "/v1/calls/71%20", "/v1/calls/"];
+    for path in not_calls.into_iter().chain(not_ids).chain(["/v1/nothing"]) {
         let (status, reply) = api.get(path).await;
         assert_eq!((status, reply["error"]["code"].as_str()), (404, Some("not_found")), "{path}");
     }

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use callbill::cursor::Cursor;
+use callbill::digits::parse_digits;
 use callbill::http::{error_response, json_response, log_request, no_route, path_segments, response};
 use callbill::store::Store;
 use callbill::{ApiError, Bill, Config, ErrorCode, Period, PhoneNumber};
@@ -63,12 +64,15 @@ async fn bill(
     }
     let limit = match param("limit", ErrorCode::InvalidQuery)? {
         None => MAX_LIMIT,
-        Some(text) => text.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidQuery,
-                format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
-            )
-        })?,
+        Some(text) => parse_digits(text)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidQuery,
+                    format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
     };
     let format = format(param("format", ErrorCode::InvalidQuery)?, request.headers().get(header::ACCEPT))?;
     let cursor =

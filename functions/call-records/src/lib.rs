@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use callbill::digits::parse_digits;
 use callbill::http::{error_response, json_body, json_response, log_request, no_route, path_segments};
 use callbill::store::{Ingested, Store};
 use callbill::{ApiError, CallId, Config, ErrorCode, FieldErrors, parse_record};
@@ -104,7 +105,7 @@ fn batch_records(body: Value) -> Result<Vec<Value>, ApiError> {
 
 async fn get_call(store: &Store, call_id: &str) -> Handled {
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("there is no call {call_id}"));
-    let Some(id) = call_id.parse().ok().filter(|id| (1..=callbill::call::MAX_ID).contains(id)).map(CallId) else {
+    let Some(id) = parse_digits(call_id).filter(|id| (1..=callbill::call::MAX_ID).contains(id)).map(CallId) else {
         return (error_response(&not_found()), None);
     };
     match store.call(id).await {

@@ -1,10 +1,12 @@
 //! Whole numbers written as text: ids, periods and `limit` alike.
 
-/// The value of `s` if it is one or more ASCII digits and fits in a `u64`.
+use std::str::FromStr;
+
+/// The value of `s` if it is one or more ASCII digits and fits in a `T`.
 ///
 /// `str::parse` alone would also take a leading `+`, which no number in the API
 /// allows: `/v1/calls/+71` is not call 71.
-pub fn parse_digits(s: &str) -> Option<u64> {
+pub fn parse_digits<T: FromStr>(s: &str) -> Option<T> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
@@ -29,7 +31,7 @@ mod tests {
             ("١٢", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(parse_digits(input), expected, "{input:?}");
+            assert_eq!(parse_digits::<u64>(input), expected, "{input:?}");
         }
     }
 }

@@ -68,8 +68,8 @@ impl Period {
             (None, None, None) => Ok(None),
             (Some(p), None, None) => p.parse().map(Some).map_err(invalid),
             (None, Some(y), Some(m)) => {
-                let year = digits(y, 4..=4).map(|y| y as i32);
-                let month = digits(m, 1..=2).map(|m| m as u32);
+                let year = digits(y, 4..=4);
+                let month = digits(m, 1..=2);
                 match (year, month) {
                     (Some(y), Some(m)) => Period::new(y, m).map(Some).ok_or_else(|| {
                         invalid(format!("year {y:?} with month {m:?} is not a period: month must be 1 to 12"))
@@ -89,7 +89,7 @@ impl Period {
 }
 
 /// The value of `s` if it is made of ASCII digits only and its length is in `len`.
-fn digits(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<u64> {
+fn digits<T: FromStr>(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<T> {
     len.contains(&s.len()).then(|| parse_digits(s)).flatten()
 }
 
@@ -107,7 +107,7 @@ impl FromStr for Period {
             _ => None,
         };
         parts
-            .and_then(|(year, month)| Period::new(digits(year, 4..=4)? as i32, digits(month, 1..=2)? as u32))
+            .and_then(|(year, month)| Period::new(digits(year, 4..=4)?, digits(month, 1..=2)?))
             .ok_or_else(|| format!("{s:?} is not a period: use {ACCEPTED} with a month from 1 to 12"))
     }
 }

@@ -64,15 +64,12 @@ async fn bill(
     }
     let limit = match param("limit", ErrorCode::InvalidQuery)? {
         None => MAX_LIMIT,
-        Some(text) => parse_digits(text)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::InvalidQuery,
-                    format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            })?,
+        Some(text) => parse_digits(text).filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })?,
     };
     let format = format(param("format", ErrorCode::InvalidQuery)?, request.headers().get(header::ACCEPT))?;
     let cursor =

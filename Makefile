@@ -15,10 +15,10 @@ DEPLOY_TOOLS := $(VENV)/.deploy-tools
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run sample test check-format lint lint-template tests api-test bench bench-bill package
+.PHONY: help run sample test check-format lint lint-template test-rust test-api bench bench-bill package
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PORT, DYNAMODB_PORT, BILLING_TIMEZONE)
 	scripts/run-local
@@ -26,26 +26,25 @@ run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PO
 sample: ## Post the sample data set to the running API and print the December 2017 bill
 	scripts/post-sample
 
-test: check-format lint lint-template api-test tests ## Everything CI checks: format, lints, cfn-lint, the API contract, every test
+test: check-format lint lint-template test-api test-rust ## Everything CI checks (.ci/run): all the targets below it up to test-rust
 
-check-format:
+check-format: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check
 
-lint:
+lint: ## cargo clippy on every target, warnings denied
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-lint-template: $(DEV_TOOLS)
+lint-template: $(DEV_TOOLS) ## cfn-lint on template.yaml
 	cfn-lint template.yaml
 
-# Unit, property and integration tests; the integration tests need the DynamoDB
-# Local that the script starts (in memory, on a free port) and stops afterwards.
-# The last line sums cargo's "test result" lines.
-tests: $(NPM_INSTALLED)
+# The integration tests need the DynamoDB Local that the script starts (in memory)
+# and stops afterwards. The last line sums cargo's "test result" lines.
+test-rust: $(NPM_INSTALLED) ## Every unit, property and integration test (cargo test, against DynamoDB Local)
 	@mkdir -p target
 	scripts/with-dynamodb-local $(CARGO) test --workspace --locked 2>&1 | tee target/test-output.txt
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.txt
 
-api-test: $(NPM_INSTALLED) $(DEV_TOOLS) ## The running local stack checked against openapi.yaml by schemathesis
+test-api: $(NPM_INSTALLED) $(DEV_TOOLS) ## The local stack checked against openapi.yaml by schemathesis
 	scripts/api-test
 
 bench: ## Pricing and bill-rendering benchmarks (criterion, release build)

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for `make api-test`.
+"""Schemathesis hooks for `make test-api`.
 
 They keep the run about callbill, not about `cargo lambda watch`, the local
 emulator standing in for API Gateway and Lambda.

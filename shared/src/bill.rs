@@ -1,11 +1,16 @@
 //! Monthly bills (SPEC §4): a subscriber's completed calls that ended in a period.
 
-use chrono::{DateTime, Utc};
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::call::{CallId, PricedCall};
+use crate::call::PricedCall;
+use crate::digits::parse_digits;
 use crate::duration::CallDuration;
+use crate::ids::CallId;
 use crate::money::Cents;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -33,9 +38,58 @@ impl From<&PricedCall<'_>> for BillLine {
 }
 
 impl BillLine {
-    /// The order of lines on a bill: by start time, then call id.
-    pub fn sort_key(&self) -> (DateTime<Utc>, CallId) {
-        (self.start, self.call_id)
+    /// The line's place in its bill.
+    pub fn key(&self, period: Period) -> BillKey {
+        BillKey { period, start: self.start, call_id: self.call_id }
+    }
+}
+
+/// Where a line stands in the bills of a subscriber: its period, then bill order (start
+/// time, then call id). As text, `<YYYY-MM>#<start, RFC 3339 with nanoseconds>#<call
+/// id, 16 digits>`: fixed widths make text order the same, so one period is a prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BillKey {
+    pub period: Period,
+    pub start: DateTime<Utc>,
+    pub call_id: CallId,
+}
+
+const START_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.9fZ";
+
+impl BillKey {
+    /// The prefix of every key in `period`.
+    pub fn prefix(period: Period) -> String {
+        format!("{period}#")
+    }
+}
+
+impl fmt::Display for BillKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}#{:016}", self.period, self.start.format(START_FORMAT), self.call_id.0)
+    }
+}
+
+impl FromStr for BillKey {
+    type Err = String;
+
+    /// Exactly the text [`BillKey`] displays as, nothing else.
+    fn from_str(text: &str) -> Result<BillKey, String> {
+        let invalid = || format!("{text:?} is not a bill key");
+        let mut parts = text.split('#');
+        let (Some(period), Some(start), Some(call_id), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let key = BillKey {
+            period: period.parse().map_err(|_| invalid())?,
+            start: NaiveDateTime::parse_from_str(start, START_FORMAT).map_err(|_| invalid())?.and_utc(),
+            call_id: CallId(parse_digits(call_id).filter(|_| call_id.len() == 16).ok_or_else(invalid)?),
+        };
+        // Only the canonical spelling: one position, one text.
+        if key.to_string() != text {
+            return Err(invalid());
+        }
+        Ok(key)
     }
 }
 
@@ -52,28 +106,6 @@ pub struct Bill {
 }
 
 impl Bill {
-    /// The whole bill of `subscriber` for `period` from any set of priced calls.
-    pub fn from_calls<'a, 't: 'a>(
-        subscriber: &PhoneNumber,
-        period: Period,
-        calls: impl IntoIterator<Item = &'a PricedCall<'t>>,
-    ) -> Bill {
-        let mut lines: Vec<BillLine> = calls
-            .into_iter()
-            .filter(|call| &call.source == subscriber && call.period == period)
-            .map(BillLine::from)
-            .collect();
-        lines.sort_by_key(BillLine::sort_key);
-        Bill {
-            subscriber: subscriber.clone(),
-            period,
-            call_count: lines.len() as u64,
-            total: lines.iter().map(|line| line.price).sum(),
-            lines,
-            next_cursor: None,
-        }
-    }
-
     /// The JSON shape of SPEC §4, with dates and times in `zone`.
     pub fn view(&self, zone: Tz) -> BillView<'_> {
         BillView {
@@ -150,6 +182,40 @@ pub struct BillLineView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bill_keys_sort_as_bills_do_and_read_back() {
+        let p: Period = "2017-12".parse().unwrap();
+        let key = |start: &str, id| BillKey { period: p, start: start.parse().unwrap(), call_id: CallId(id) };
+        let mut keys = [
+            key("2017-12-12T15:07:13Z", 71),
+            key("2017-12-12T15:07:13.250Z", 3),
+            key("2017-12-12T04:57:13Z", 74),
+            key("2017-12-12T15:07:13Z", 9),
+            key("2017-11-30T23:00:00Z", 1), // started the month before
+        ];
+        let mut texts: Vec<String> = keys.iter().map(BillKey::to_string).collect();
+        keys.sort();
+        texts.sort();
+        assert_eq!(texts, keys.iter().map(BillKey::to_string).collect::<Vec<_>>(), "text order is key order");
+        assert_eq!(keys.map(|k| k.call_id.0), [1, 74, 9, 71, 3]);
+        assert!(texts.iter().all(|k| k.starts_with(&BillKey::prefix(p))));
+        assert_eq!(texts[1], "2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074");
+        for text in &texts {
+            assert_eq!(text.parse::<BillKey>().unwrap().to_string(), *text);
+        }
+        for bad in [
+            "",
+            "2017-12#2017-12-12T04:57:13.000000000Z#74",
+            "2017-12#2017-12-12T04:57:13Z#0000000000000074",
+            "2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074#",
+            "201712#2017-12-12T04:57:13.000000000Z#0000000000000074",
+            "2017-12#2017-12-12 04:57:13.000000000Z#0000000000000074",
+            "2017-12#2017-12-12T04:57:13.000000000Z#+000000000000074",
+        ] {
+            assert!(bad.parse::<BillKey>().is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn csv_has_a_header_and_quotes_prices() {

@@ -1,50 +1,24 @@
-//! Calls: identifiers, and pairing a start with an end into a priced call.
+//! Calls: pairing a start with an end into a priced call, and what is stored of it.
 
-use std::fmt;
-
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::duration::CallDuration;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::CallId;
+use crate::money::Cents;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
 use crate::pricing::{Price, price_call};
 use crate::record::{CallRecord, Event};
 use crate::tariff::TariffSchedule;
+use crate::timestamp::format_timestamp;
 
-/// The longest call accepted. Switches split longer calls into several records;
-/// a longer pairing is a wrong start or end, and its breakdown would outgrow the
-/// 400 KB a stored call may hold.
-pub const MAX_CALL_DURATION: chrono::TimeDelta = chrono::TimeDelta::days(92);
-
-/// The largest id accepted: ids stay exact in every JSON client (2^53 - 1).
-pub const MAX_ID: u64 = (1 << 53) - 1;
-
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub u64);
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
-
-id_type!(
-    /// Identifies a call: its start and end records share it.
-    CallId
-);
-id_type!(
-    /// A record's own id, unique across all records.
-    RecordId
-);
+/// The longest call accepted (SPEC §2). Switches split longer calls into several
+/// records; a longer pairing is a wrong `call_id` or a lost record, and its breakdown
+/// would outgrow the 400 KB a stored call may hold.
+pub const MAX_CALL_DURATION: TimeDelta = TimeDelta::days(92);
 
 /// A completed call with the price fixed when it completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,17 +45,7 @@ pub fn complete_call<'t>(
     let Event::Start { source, destination } = &start.event else {
         return Err(ApiError::internal());
     };
-    if end.timestamp < start.timestamp {
-        return Err(ApiError::new(
-            ErrorCode::EndBeforeStart,
-            format!(
-                "call {} ends at {} but started at {}: an end cannot be earlier than its start",
-                start.call_id,
-                crate::timestamp::format_timestamp(end.timestamp),
-                crate::timestamp::format_timestamp(start.timestamp),
-            ),
-        ));
-    }
+    check_duration(start.call_id, start.timestamp, end.timestamp)?;
     let price = price_call(start.timestamp, end.timestamp, tariffs.in_effect_at(start.timestamp), zone);
     Ok(PricedCall {
         call_id: start.call_id,
@@ -95,6 +59,20 @@ pub fn complete_call<'t>(
     })
 }
 
+/// A call may not end before it started.
+pub fn check_duration(call_id: CallId, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ApiError> {
+    let (start_text, end_text) = (format_timestamp(start), format_timestamp(end));
+    if end < start {
+        return Err(ApiError::new(
+            ErrorCode::EndBeforeStart,
+            format!(
+                "call {call_id} ends at {end_text} but started at {start_text}: an end cannot be earlier than its start"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Where a call stands, from the records stored for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,11 +82,21 @@ pub enum CallStatus {
     Completed,
 }
 
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Started => "started",
+            CallStatus::EndedWithoutStart => "ended_without_start",
+            CallStatus::Completed => "completed",
+        }
+    }
+}
+
 /// What is stored of a completed call's price: fixed when it completed, never recomputed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
     pub duration: CallDuration,
-    pub price: crate::money::Cents,
+    pub price: Cents,
     pub period: Period,
     pub tariff_id: String,
     /// The [`Price`] with its segments, as JSON.
@@ -146,26 +134,59 @@ impl CallState {
         }
     }
 
-    /// The body of `GET /v1/calls/{call_id}` (SPEC §3).
-    pub fn view(&self, call_id: CallId) -> serde_json::Value {
-        let mut view = serde_json::json!({
-            "call_id": call_id,
-            "status": self.status(),
-            "start": self.start,
-            "end": self.end,
-        });
-        if let Some(charge) = &self.charge {
-            let fields = serde_json::json!({
-                "duration": charge.duration.to_string(),
-                "duration_seconds": charge.duration.seconds(),
-                "price": charge.price.to_string(),
-                "price_cents": charge.price,
-                "period": charge.period,
-                "tariff_id": charge.tariff_id,
-                "breakdown": charge.breakdown,
-            });
-            view.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    /// The calling number, once the start is in: whose bill the call goes on.
+    pub fn subscriber(&self) -> Option<&PhoneNumber> {
+        match self.start.as_ref().map(|start| &start.event) {
+            Some(Event::Start { source, .. }) => Some(source),
+            _ => None,
         }
-        view
+    }
+
+    /// The body of `GET /v1/calls/{call_id}` (SPEC §3).
+    pub fn view(&self, call_id: CallId) -> CallView<'_> {
+        CallView {
+            call_id,
+            status: self.status(),
+            start: self.start.as_ref(),
+            end: self.end.as_ref(),
+            charge: self.charge.as_ref().map(ChargeView::from),
+        }
+    }
+}
+
+/// A call as `GET /v1/calls/{call_id}` shows it: the price fields only once completed.
+#[derive(Debug, Serialize)]
+pub struct CallView<'a> {
+    pub call_id: CallId,
+    pub status: Option<CallStatus>,
+    pub start: Option<&'a CallRecord>,
+    pub end: Option<&'a CallRecord>,
+    #[serde(flatten)]
+    pub charge: Option<ChargeView<'a>>,
+}
+
+/// The price of a completed call as the API shows it (SPEC §3), also the quote's body.
+#[derive(Debug, Serialize)]
+pub struct ChargeView<'a> {
+    pub duration: String,
+    pub duration_seconds: u64,
+    pub price: String,
+    pub price_cents: Cents,
+    pub period: Period,
+    pub tariff_id: &'a str,
+    pub breakdown: &'a serde_json::Value,
+}
+
+impl<'a> From<&'a Charge> for ChargeView<'a> {
+    fn from(charge: &'a Charge) -> ChargeView<'a> {
+        ChargeView {
+            duration: charge.duration.to_string(),
+            duration_seconds: charge.duration.seconds(),
+            price: charge.price.to_string(),
+            price_cents: charge.price,
+            period: charge.period,
+            tariff_id: &charge.tariff_id,
+            breakdown: &charge.breakdown,
+        }
     }
 }

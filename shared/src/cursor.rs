@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::bill::BillKey;
 use crate::error::{ApiError, ErrorCode};
 use crate::money::Cents;
 use crate::period::Period;
@@ -18,8 +19,8 @@ const VERSION: &str = "v1";
 /// Where a bill's next page starts, and the totals of the whole period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    /// The index key of the last line already returned.
-    pub after: String,
+    /// The place of the last line already returned.
+    pub after: BillKey,
     pub call_count: u64,
     pub total: Cents,
 }
@@ -54,16 +55,11 @@ impl Cursor {
         let (Ok(call_count), Ok(total)) = (call_count.parse(), total.parse()) else {
             return Err(invalid());
         };
-        let mut key = after.split('#');
-        let well_formed = *owner == subscriber.as_str()
-            && key.next() == Some(&period.to_string())
-            && key.next().is_some_and(|start| start.parse::<chrono::DateTime<chrono::Utc>>().is_ok())
-            && key.next().is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_digit()))
-            && key.next().is_none();
-        if !well_formed {
+        let after: BillKey = after.parse().map_err(|_| invalid())?;
+        if *owner != subscriber.as_str() || after.period != period {
             return Err(invalid());
         }
-        Ok(Cursor { after: (*after).to_owned(), call_count, total: Cents(total) })
+        Ok(Cursor { after, call_count, total: Cents(total) })
     }
 }
 
@@ -76,8 +72,9 @@ mod tests {
         let subscriber: PhoneNumber = "99988526423".parse().unwrap();
         let other: PhoneNumber = "9993468278".parse().unwrap();
         let december: Period = "2017-12".parse().unwrap();
+        let place = |text: &str| text.parse::<BillKey>().unwrap();
         let cursor = Cursor {
-            after: "2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074".into(),
+            after: place("2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074"),
             call_count: 6,
             total: Cents(9081),
         };
@@ -85,8 +82,9 @@ mod tests {
         assert_eq!(Cursor::decode(&text, &subscriber, december).unwrap(), cursor);
 
         let other_period =
-            Cursor { after: "2017-11#2017-11-12T04:57:13.000000000Z#0000000000000074".into(), ..cursor.clone() };
-        let short_id = Cursor { after: "2017-12#2017-12-12T04:57:13.000000000Z#74".into(), ..cursor.clone() };
+            Cursor { after: place("2017-11#2017-11-12T04:57:13.000000000Z#0000000000000074"), ..cursor.clone() };
+        let short_id =
+            URL_SAFE_NO_PAD.encode("v1|99988526423|2017-12#2017-12-12T04:57:13.000000000Z#74|6|9081|00000000");
         let plain = |body: &str| URL_SAFE_NO_PAD.encode(body);
         let mut flipped = text.clone().into_bytes();
         flipped[7] ^= 1;
@@ -94,7 +92,7 @@ mod tests {
             (text.clone(), &other, december),
             (text.clone(), &subscriber, "2017-11".parse().unwrap()),
             (other_period.encode(&subscriber), &subscriber, december),
-            (short_id.encode(&subscriber), &subscriber, december),
+            (short_id, &subscriber, december),
             (String::from_utf8(flipped).unwrap(), &subscriber, december),
             (
                 plain("v1|99988526423|2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074|6|1|00000000"),

@@ -6,92 +6,85 @@ use std::fmt;
 use serde::Serialize;
 
 /// Messages per field at fault, e.g. `{"source": ["must be 10 or 11 digits"]}`.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, Vec<String>>);
 
-/// Every error code a client can see, with the HTTP status it travels with: those of
-/// SPEC §7, plus `invalid_query` for a bill's `limit` or `format` (no listed code fits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidJson,
-    InvalidRecord,
-    DuplicateRecord,
-    CallAlreadyStarted,
-    CallAlreadyEnded,
-    RecordIdTaken,
-    EndBeforeStart,
-    InvalidSubscriber,
-    InvalidPeriod,
-    PeriodNotClosed,
-    InvalidCursor,
-    InvalidQuery,
-    NotFound,
-    PayloadTooLarge,
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
-        ErrorCode::InvalidJson,
-        ErrorCode::InvalidRecord,
-        ErrorCode::DuplicateRecord,
-        ErrorCode::CallAlreadyStarted,
-        ErrorCode::CallAlreadyEnded,
-        ErrorCode::RecordIdTaken,
-        ErrorCode::EndBeforeStart,
-        ErrorCode::InvalidSubscriber,
-        ErrorCode::InvalidPeriod,
-        ErrorCode::PeriodNotClosed,
-        ErrorCode::InvalidCursor,
-        ErrorCode::InvalidQuery,
-        ErrorCode::NotFound,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::InvalidRecord => "invalid_record",
-            ErrorCode::DuplicateRecord => "duplicate_record",
-            ErrorCode::CallAlreadyStarted => "call_already_started",
-            ErrorCode::CallAlreadyEnded => "call_already_ended",
-            ErrorCode::RecordIdTaken => "record_id_taken",
-            ErrorCode::EndBeforeStart => "end_before_start",
-            ErrorCode::InvalidSubscriber => "invalid_subscriber",
-            ErrorCode::InvalidPeriod => "invalid_period",
-            ErrorCode::PeriodNotClosed => "period_not_closed",
-            ErrorCode::InvalidCursor => "invalid_cursor",
-            ErrorCode::InvalidQuery => "invalid_query",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
+impl FieldErrors {
+    pub fn new() -> FieldErrors {
+        FieldErrors::default()
     }
 
-    /// The HTTP status code a response with this error carries.
-    pub fn status(self) -> u16 {
-        match self {
-            ErrorCode::InvalidJson
-            | ErrorCode::InvalidRecord
-            | ErrorCode::InvalidSubscriber
-            | ErrorCode::InvalidPeriod
-            | ErrorCode::PeriodNotClosed
-            | ErrorCode::InvalidCursor
-            | ErrorCode::InvalidQuery => 400,
-            ErrorCode::NotFound => 404,
-            ErrorCode::DuplicateRecord
-            | ErrorCode::CallAlreadyStarted
-            | ErrorCode::CallAlreadyEnded
-            | ErrorCode::RecordIdTaken
-            | ErrorCode::EndBeforeStart => 409,
-            ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::Unavailable => 503,
-            ErrorCode::Internal => 500,
+    /// Adds a message for `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_default().push(message.into());
+    }
+
+    /// The value of a field read on its own, or `None` with its message added.
+    pub fn check<T>(&mut self, field: &str, read: Result<T, String>) -> Option<T> {
+        read.map_err(|message| self.add(field, message)).ok()
+    }
+}
+
+impl std::ops::Deref for FieldErrors {
+    type Target = BTreeMap<String, Vec<String>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// Defines [`ErrorCode`] from one table: each code's variant, name and HTTP status.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $status:literal,)+) => {
+        /// Every error code a client can see (SPEC §7), with the HTTP status it travels with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)+
         }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)+
+                }
+            }
+
+            /// The HTTP status code a response with this error carries.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidJson = "invalid_json" => 400,
+    InvalidRecord = "invalid_record" => 400,
+    DuplicateRecord = "duplicate_record" => 409,
+    CallAlreadyStarted = "call_already_started" => 409,
+    CallAlreadyEnded = "call_already_ended" => 409,
+    RecordIdTaken = "record_id_taken" => 409,
+    EndBeforeStart = "end_before_start" => 409,
+    InvalidSubscriber = "invalid_subscriber" => 400,
+    InvalidPeriod = "invalid_period" => 400,
+    PeriodNotClosed = "period_not_closed" => 400,
+    InvalidCursor = "invalid_cursor" => 400,
+    /// A bill's `limit` or `format` is wrong.
+    InvalidQuery = "invalid_query" => 400,
+    NotFound = "not_found" => 404,
+    PayloadTooLarge = "payload_too_large" => 413,
+    Unavailable = "unavailable" => 503,
+    Internal = "internal" => 500,
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -100,6 +93,9 @@ impl fmt::Display for ErrorCode {
         f.write_str(self.as_str())
     }
 }
+
+/// How long a client should wait after a 503 before retrying.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// An error as the API reports it: a code, a message saying what is wrong and what
 /// is accepted, and the fields at fault when there are any.
@@ -135,9 +131,9 @@ impl ApiError {
     }
 
     /// `unavailable`: storage is down or throttling; nothing was written.
-    pub fn unavailable(retry_after_seconds: u32) -> Self {
+    pub fn unavailable() -> Self {
         ApiError {
-            retry_after: Some(retry_after_seconds),
+            retry_after: Some(RETRY_AFTER_SECONDS),
             ..ApiError::new(
                 ErrorCode::Unavailable,
                 "storage is unavailable or throttled; nothing was written, retry later",
@@ -164,38 +160,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_its_status_and_name() {
-        let expected = [
-            ("invalid_json", 400),
-            ("invalid_record", 400),
-            ("duplicate_record", 409),
-            ("call_already_started", 409),
-            ("call_already_ended", 409),
-            ("record_id_taken", 409),
-            ("end_before_start", 409),
-            ("invalid_subscriber", 400),
-            ("invalid_period", 400),
-            ("period_not_closed", 400),
-            ("invalid_cursor", 400),
-            ("invalid_query", 400),
-            ("not_found", 404),
-            ("payload_too_large", 413),
-            ("unavailable", 503),
-            ("internal", 500),
-        ];
-        assert_eq!(ErrorCode::ALL.len(), expected.len());
-        for (code, (name, status)) in ErrorCode::ALL.iter().zip(expected) {
-            assert_eq!(code.as_str(), name);
-            assert_eq!(code.status(), status, "{name}");
-            assert_eq!(serde_json::to_value(code).unwrap(), name);
+    fn every_code_has_its_status_and_a_distinct_name() {
+        let names: std::collections::BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+            assert!([400, 404, 409, 413, 500, 503].contains(&code.status()), "{code}");
         }
+        let status = |code: ErrorCode| code.status();
+        assert_eq!(status(ErrorCode::InvalidRecord), 400);
+        assert_eq!(status(ErrorCode::EndBeforeStart), 409);
+        assert_eq!(status(ErrorCode::Unavailable), 503);
     }
 
     #[test]
     fn envelope_lists_fields_only_when_present() {
         let mut fields = FieldErrors::new();
-        fields.entry("source".into()).or_default().push("must be 10 or 11 digits".into());
-        fields.entry("timestamp".into()).or_default().push("not a valid timestamp".into());
+        fields.add("source", "must be 10 or 11 digits");
+        fields.add("timestamp", "not a valid timestamp");
         let body: serde_json::Value = serde_json::from_str(&ApiError::invalid_record(fields).to_body()).unwrap();
         assert_eq!(
             body,
@@ -203,7 +185,7 @@ mod tests {
                 "fields": {"source": ["must be 10 or 11 digits"], "timestamp": ["not a valid timestamp"]}}})
         );
 
-        let body: serde_json::Value = serde_json::from_str(&ApiError::unavailable(2).to_body()).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&ApiError::unavailable().to_body()).unwrap();
         assert_eq!(body["error"]["code"], "unavailable");
         assert!(body["error"].get("fields").is_none());
         assert!(body["error"].get("retry_after").is_none());

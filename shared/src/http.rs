@@ -8,8 +8,8 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::call::CallId;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::CallId;
 
 const JSON: &str = "application/json";
 
@@ -27,12 +27,24 @@ pub fn response(status: u16, content_type: &'static str, body: String) -> Respon
     response
 }
 
-/// The error envelope of SPEC §7, with `Retry-After` when the client should retry.
-pub fn error_response(error: &ApiError) -> Response<Body> {
-    let mut response = response(error.status(), JSON, error.to_body());
-    if let Some(seconds) = error.retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
+/// What a route answers: a response, or an error that [`into_response`] turns into one.
+pub type RouteResult = Result<Response<Body>, ApiError>;
+
+/// The one conversion of a route's result into its response: an [`ApiError`]
+/// becomes the envelope of SPEC §7, with `Retry-After` when the client should retry.
+pub fn into_response(result: RouteResult) -> Response<Body> {
+    result.unwrap_or_else(|error| {
+        let mut response = response(error.status(), JSON, error.to_body());
+        if let Some(seconds) = error.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    })
+}
+
+/// Marks a response with the call it is about, for the request's log line.
+pub fn about_call(mut response: Response<Body>, call_id: CallId) -> Response<Body> {
+    response.extensions_mut().insert(call_id);
     response
 }
 
@@ -65,11 +77,11 @@ pub fn path_segments(request: &Request) -> Vec<&str> {
 }
 
 /// The one structured log line of a request.
-pub fn log_request(route: &str, response: &Response<Body>, call_id: Option<CallId>, started: Instant) {
+pub fn log_request(route: &str, response: &Response<Body>, started: Instant) {
     tracing::info!(
         route,
         status = response.status().as_u16(),
-        call_id = call_id.map(|id| id.0),
+        call_id = response.extensions().get::<CallId>().map(|id| id.0),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
     );

@@ -4,6 +4,7 @@
 //! billing time zone are always passed in; only `store` talks to DynamoDB.
 
 pub mod bill;
+pub mod bill_query;
 pub mod call;
 pub mod config;
 pub mod cursor;
@@ -11,6 +12,7 @@ pub mod digits;
 pub mod duration;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod ingest;
 pub mod money;
 pub mod period;
@@ -21,11 +23,13 @@ pub mod store;
 pub mod tariff;
 pub mod timestamp;
 
-pub use bill::{Bill, BillLine};
-pub use call::{CallId, CallState, CallStatus, Charge, PricedCall, RecordId, complete_call};
+pub use bill::{Bill, BillKey, BillLine};
+pub use call::{CallState, CallStatus, Charge, PricedCall, complete_call};
 pub use config::{Config, ConfigError};
 pub use duration::CallDuration;
 pub use error::{ApiError, ErrorCode, FieldErrors};
+pub use ids::{CallId, RecordId};
+pub use ingest::{Ingested, ingest};
 pub use money::Cents;
 pub use period::Period;
 pub use phone::PhoneNumber;

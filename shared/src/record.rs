@@ -2,13 +2,12 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::call::{CallId, MAX_ID, RecordId};
 use crate::digits::parse_digits;
 use crate::error::{ApiError, ErrorCode, FieldErrors};
+use crate::ids::{CallId, MAX_ID, RecordId};
 use crate::phone::PhoneNumber;
 use crate::timestamp::{format_timestamp, from_unix_seconds, parse_timestamp};
 
@@ -18,8 +17,7 @@ pub const FIELDS: [&str; 6] = ["id", "type", "call_id", "timestamp", "source", "
 /// How far ahead of the server's clock a timestamp may be (switch clocks drift).
 pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordKind {
     Start,
     End,
@@ -119,97 +117,27 @@ pub fn parse_record(body: &Value, now: DateTime<Utc>, zone: Tz) -> Result<NewRec
         ));
     };
     let mut errors = FieldErrors::new();
-    let mut fail = |field: &str, message: String| errors.entry(field.to_owned()).or_default().push(message);
-
     for name in fields.keys().filter(|name| !FIELDS.contains(&name.as_str())) {
-        fail(name, format!("unknown field; a record has only {}", FIELDS.join(", ")));
+        errors.add(name, format!("unknown field; a record has only {}", FIELDS.join(", ")));
     }
-
-    let id = parse_id(field(fields, "id")).unwrap_or_else(|e| {
-        fail("id", e);
-        None
-    });
-    let kind = match field(fields, "type") {
-        None => Some(RecordKind::Start),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("start") => Some(RecordKind::Start),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("end") => Some(RecordKind::End),
-        Some(_) => {
-            fail("type", "must be \"start\" or \"end\"".to_owned());
-            None
-        }
-    };
-    let call_id = parse_id(field(fields, "call_id")).unwrap_or_else(|e| {
-        fail("call_id", e);
-        None
-    });
-    if kind == Some(RecordKind::End) && field(fields, "call_id").is_none() {
-        fail("call_id", "required for an end record".to_owned());
-    }
-
-    let timestamp = match field(fields, "timestamp") {
-        None => Some(now),
-        Some(Value::String(text)) => parse_timestamp(text, zone).map_err(|e| fail("timestamp", e)).ok(),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(seconds) => from_unix_seconds(seconds).map_err(|e| fail("timestamp", e)).ok(),
-            None => {
-                fail("timestamp", "Unix seconds must be a whole number".to_owned());
-                None
-            }
-        },
-        Some(_) => {
-            fail(
-                "timestamp",
-                "must be an RFC 3339 string like 2017-12-12T15:07:13Z or integer Unix seconds".to_owned(),
-            );
-            None
-        }
-    };
-    if let Some(t) = timestamp
-        && t > now + MAX_CLOCK_SKEW
-    {
-        fail(
-            "timestamp",
-            format!(
-                "{} is more than 5 minutes in the future (server time {})",
-                format_timestamp(t),
-                format_timestamp(now)
-            ),
-        );
-    }
-
-    let mut number = |name: &str| -> Option<PhoneNumber> {
-        match (kind, field(fields, name)) {
-            (Some(RecordKind::Start), None) => {
-                fail(name, "required for a start record".to_owned());
-                None
-            }
-            (Some(RecordKind::End), Some(_)) => {
-                fail(name, "not allowed on an end record".to_owned());
-                None
-            }
-            (_, None) => None,
-            (_, Some(Value::String(s))) => s.parse().map_err(|e: &str| fail(name, e.to_owned())).ok(),
-            (_, Some(_)) => {
-                fail(name, format!("must be a string: {}", crate::phone::PHONE_FORMAT));
-                None
-            }
-        }
-    };
-    let source = number("source");
-    let destination = number("destination");
-
+    let id = errors.check("id", parse_id(field(fields, "id")));
+    let kind = errors.check("type", parse_kind(field(fields, "type")));
+    let call_id = errors.check("call_id", parse_call_id(field(fields, "call_id"), kind));
+    let timestamp = errors.check("timestamp", parse_record_timestamp(field(fields, "timestamp"), now, zone));
+    let source = errors.check("source", parse_number(field(fields, "source"), kind));
+    let destination = errors.check("destination", parse_number(field(fields, "destination"), kind));
     if !errors.is_empty() {
         return Err(ApiError::invalid_record(errors));
     }
     let event = match (kind, source, destination) {
-        (Some(RecordKind::Start), Some(source), Some(destination)) => Event::Start { source, destination },
-        (Some(RecordKind::End), None, None) => Event::End,
+        (Some(RecordKind::Start), Some(Some(source)), Some(Some(destination))) => Event::Start { source, destination },
+        (Some(RecordKind::End), Some(None), Some(None)) => Event::End,
         _ => unreachable!("every other combination recorded a field error"),
     };
     Ok(NewRecord {
-        id: id.map(RecordId),
-        call_id: call_id.map(CallId),
-        timestamp: timestamp.expect("a missing timestamp recorded a field error"),
+        id: id.flatten(),
+        call_id: call_id.flatten(),
+        timestamp: timestamp.expect("an invalid timestamp recorded a field error"),
         timestamp_defaulted: field(fields, "timestamp").is_none(),
         event,
     })
@@ -221,7 +149,7 @@ fn field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 }
 
 /// An id is an integer from 1 to [`MAX_ID`], or a string of its digits.
-fn parse_id(value: Option<&Value>) -> Result<Option<u64>, String> {
+fn parse_id_value(value: Option<&Value>) -> Result<Option<u64>, String> {
     let id = match value {
         None => return Ok(None),
         Some(Value::Number(n)) => n.as_u64(),
@@ -231,5 +159,62 @@ fn parse_id(value: Option<&Value>) -> Result<Option<u64>, String> {
     match id {
         Some(id @ 1..=MAX_ID) => Ok(Some(id)),
         _ => Err(format!("must be an integer from 1 to {MAX_ID}, or a string of its digits")),
+    }
+}
+
+fn parse_id(value: Option<&Value>) -> Result<Option<RecordId>, String> {
+    parse_id_value(value).map(|id| id.map(RecordId))
+}
+
+/// `type` is `start` (the default) or `end`, in any case.
+fn parse_kind(value: Option<&Value>) -> Result<RecordKind, String> {
+    match value {
+        None => Ok(RecordKind::Start),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("start") => Ok(RecordKind::Start),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("end") => Ok(RecordKind::End),
+        Some(_) => Err("must be \"start\" or \"end\"".to_owned()),
+    }
+}
+
+/// An end names its call; a start without one gets a call id from the server.
+fn parse_call_id(value: Option<&Value>, kind: Option<RecordKind>) -> Result<Option<CallId>, String> {
+    match (parse_id_value(value)?, kind) {
+        (None, Some(RecordKind::End)) => Err("required for an end record".to_owned()),
+        (id, _) => Ok(id.map(CallId)),
+    }
+}
+
+/// RFC 3339 text or Unix seconds, not too far ahead of `now`; absent means `now`.
+fn parse_record_timestamp(value: Option<&Value>, now: DateTime<Utc>, zone: Tz) -> Result<DateTime<Utc>, String> {
+    let timestamp = match value {
+        None => return Ok(now),
+        Some(Value::String(text)) => parse_timestamp(text, zone)?,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(seconds) => from_unix_seconds(seconds)?,
+            None => return Err("Unix seconds must be a whole number".to_owned()),
+        },
+        Some(_) => {
+            return Err("must be an RFC 3339 string like 2017-12-12T15:07:13Z or integer Unix seconds".to_owned());
+        }
+    };
+    if timestamp > now + MAX_CLOCK_SKEW {
+        return Err(format!(
+            "{} is more than {} minutes in the future (server time {})",
+            format_timestamp(timestamp),
+            MAX_CLOCK_SKEW.num_minutes(),
+            format_timestamp(now)
+        ));
+    }
+    Ok(timestamp)
+}
+
+/// `source` and `destination`: required on a start, not allowed on an end.
+fn parse_number(value: Option<&Value>, kind: Option<RecordKind>) -> Result<Option<PhoneNumber>, String> {
+    match (kind, value) {
+        (Some(RecordKind::Start), None) => Err("required for a start record".to_owned()),
+        (Some(RecordKind::End), Some(_)) => Err("not allowed on an end record".to_owned()),
+        (_, None) => Ok(None),
+        (_, Some(Value::String(s))) => s.parse().map(Some).map_err(|e: &str| e.to_owned()),
+        (_, Some(_)) => Err(format!("must be a string: {}", crate::phone::PHONE_FORMAT)),
     }
 }

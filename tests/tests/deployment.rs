@@ -130,3 +130,20 @@ fn template_router_and_openapi_name_the_same_routes() {
     assert_eq!(from_openapi, from_template.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect());
     assert_eq!(from_template.len(), 4);
 }
+
+/// The error codes of the code are the ones openapi.yaml and the README list.
+#[test]
+fn openapi_and_readme_list_the_error_codes_of_the_code() {
+    let codes: BTreeSet<&str> = callbill::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let openapi = yaml("openapi.yaml");
+    let listed = &openapi["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"];
+    let from_openapi: BTreeSet<String> = strings(listed).into_iter().collect();
+    assert_eq!(from_openapi, codes.iter().map(|c| c.to_string()).collect(), "openapi.yaml's code enum");
+
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let errors = readme.split("### Errors").nth(1).expect("README has an Errors section");
+    let section = errors.split("\n## ").next().unwrap();
+    for code in &codes {
+        assert!(section.contains(&format!("`{code}`")), "README's Errors section does not list {code}");
+    }
+}

@@ -6,9 +6,6 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 
 use crate::error::ApiError;
 
-/// How long a client should wait after a 503 before retrying.
-pub(crate) const RETRY_AFTER_SECONDS: u32 = 1;
-
 /// Error codes that mean DynamoDB is throttling or briefly failing: retry later.
 const TRANSIENT_CODES: [&str; 7] = [
     "ProvisionedThroughputExceededException",
@@ -35,7 +32,7 @@ where
     let error = DisplayErrorContext(&err);
     if transient {
         tracing::warn!(operation, error = %error, "storage unavailable");
-        ApiError::unavailable(RETRY_AFTER_SECONDS)
+        ApiError::unavailable()
     } else {
         tracing::error!(operation, error = %error, "storage request failed");
         ApiError::internal()

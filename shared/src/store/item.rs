@@ -5,10 +5,13 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::schema::{self, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY};
-use crate::bill::BillLine;
-use crate::call::{CallId, CallState, Charge, RecordId};
+use super::schema::attr::*;
+use super::schema::{self, PARTITION_KEY};
+use crate::bill::{BillKey, BillLine};
+use crate::call::{CallState, Charge};
 use crate::duration::CallDuration;
+use crate::ids::{CallId, RecordId};
+use crate::ingest::StoredCall;
 use crate::money::Cents;
 use crate::record::{CallRecord, Event, RecordKind};
 use crate::timestamp::format_timestamp;
@@ -19,32 +22,6 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 #[derive(Debug, thiserror::Error)]
 #[error("stored item has no valid {0:?}")]
 pub(crate) struct CorruptItem(pub &'static str);
-
-/// A call as stored, with the revision that every write of it checks and bumps.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct StoredCall {
-    /// 0 while the call has no item.
-    pub rev: u64,
-    pub state: CallState,
-}
-
-const CALL_ID: &str = "call_id";
-const REV: &str = "rev";
-const STATUS: &str = "status";
-const START_ID: &str = "start_id";
-const START_AT: &str = "start_at";
-const SOURCE: &str = "source";
-const DESTINATION: &str = "destination";
-const END_ID: &str = "end_id";
-const END_AT: &str = "end_at";
-const PERIOD: &str = "period";
-const DURATION_SECONDS: &str = "duration_seconds";
-const PRICE_CENTS: &str = "price_cents";
-const TARIFF_ID: &str = "tariff_id";
-const BREAKDOWN: &str = "breakdown";
-const RECORD_TYPE: &str = "type";
-pub(crate) const CALL_COUNT: &str = "call_count";
-pub(crate) const TOTAL_CENTS: &str = "total_cents";
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -76,7 +53,7 @@ pub(crate) fn call_item(call_id: CallId, rev: u64, state: &CallState) -> Item {
     item.insert(CALL_ID.into(), n(call_id));
     item.insert(REV.into(), n(rev));
     if let Some(status) = state.status() {
-        item.insert(STATUS.into(), s(serde_json::to_value(status).unwrap().as_str().unwrap()));
+        item.insert(STATUS.into(), s(status.as_str()));
     }
     if let Some(start) = &state.start {
         if let Some(id) = start.id {
@@ -94,17 +71,16 @@ pub(crate) fn call_item(call_id: CallId, rev: u64, state: &CallState) -> Item {
         }
         item.insert(END_AT.into(), s(format_timestamp(end.timestamp)));
     }
-    if let (Some(charge), Some(start)) = (&state.charge, &state.start)
-        && let Event::Start { source, .. } = &start.event
-    {
+    if let (Some(charge), Some(start), Some(subscriber)) = (&state.charge, &state.start, state.subscriber()) {
         item.insert(PERIOD.into(), s(charge.period.to_string()));
         item.insert(DURATION_SECONDS.into(), n(charge.duration.seconds()));
         item.insert(PRICE_CENTS.into(), n(charge.price.0));
         item.insert(TARIFF_ID.into(), s(&charge.tariff_id));
         item.insert(BREAKDOWN.into(), s(charge.breakdown.to_string()));
         // Only completed calls carry the index keys: the index is sparse.
-        item.insert(BILL_INDEX_PARTITION_KEY.into(), s(source.as_str()));
-        item.insert(BILL_INDEX_SORT_KEY.into(), s(schema::bill_key(charge.period, start.timestamp, call_id)));
+        item.insert(SUBSCRIBER.into(), s(subscriber.as_str()));
+        let place = BillKey { period: charge.period, start: start.timestamp, call_id };
+        item.insert(BILL_KEY.into(), s(place.to_string()));
     }
     item
 }

@@ -1,10 +1,11 @@
 //! callbill's storage: one DynamoDB table (see `schema` for its items and keys).
-//! The functions reach DynamoDB only through [`Store`].
+//! The functions reach DynamoDB only through [`Store`], which implements the
+//! domain's [`crate::ingest::CallStore`] and serves the bill queries.
 
 mod dynamodb;
 mod errors;
 mod item;
 pub mod schema;
 
-pub use dynamodb::{Ingested, Store};
+pub use dynamodb::Store;
 pub use schema::create_table;

@@ -3,7 +3,7 @@
 //!
 //! | item | `pk` | other attributes |
 //! |---|---|---|
-//! | call | `CALL#<call_id>` | `rev`, `status`, start/end record fields; once completed the price, `subscriber` and `bill_key` |
+//! | call | `CALL#<call_id>` | `rev`, `status`, start/end record fields; once completed the price, `subscriber` and `bill_key` ([`crate::bill::BillKey`]) |
 //! | record-id guard | `RECORD#<id>` | `call_id`, `type`: makes record ids unique across all records |
 //! | bill summary | `BILL#<subscriber>#<YYYY-MM>` | `call_count`, `total_cents` of the period |
 //!
@@ -16,23 +16,47 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType,
 };
-use chrono::{DateTime, Utc};
 
-use crate::call::{CallId, RecordId};
+use crate::ids::{CallId, RecordId};
 use crate::period::Period;
 use crate::phone::PhoneNumber;
 
 /// The table's partition key (string); the table has no sort key.
 pub const PARTITION_KEY: &str = "pk";
+
+/// Attribute names of the items.
+pub mod attr {
+    pub const CALL_ID: &str = "call_id";
+    pub const REV: &str = "rev";
+    pub const STATUS: &str = "status";
+    pub const START_ID: &str = "start_id";
+    pub const START_AT: &str = "start_at";
+    pub const SOURCE: &str = "source";
+    pub const DESTINATION: &str = "destination";
+    pub const END_ID: &str = "end_id";
+    pub const END_AT: &str = "end_at";
+    pub const PERIOD: &str = "period";
+    pub const DURATION_SECONDS: &str = "duration_seconds";
+    pub const PRICE_CENTS: &str = "price_cents";
+    pub const TARIFF_ID: &str = "tariff_id";
+    pub const BREAKDOWN: &str = "breakdown";
+    /// On a record-id guard: the type of the record that holds the id.
+    pub const RECORD_TYPE: &str = "type";
+    pub const CALL_COUNT: &str = "call_count";
+    pub const TOTAL_CENTS: &str = "total_cents";
+    /// The bills index's partition key: the calling number.
+    pub const SUBSCRIBER: &str = "subscriber";
+    /// The bills index's sort key: a [`crate::bill::BillKey`].
+    pub const BILL_KEY: &str = "bill_key";
+}
+
 /// The global secondary index that lists a subscriber's completed calls by period.
 pub const BILL_INDEX: &str = "bills";
-/// The index's partition key: the calling number.
-pub const BILL_INDEX_PARTITION_KEY: &str = "subscriber";
-/// The index's sort key: `<YYYY-MM>#<start, RFC 3339 with nanoseconds>#<call_id, 16 digits>`,
-/// so that one period is a key prefix and its lines come in bill order.
-pub const BILL_INDEX_SORT_KEY: &str = "bill_key";
+pub const BILL_INDEX_PARTITION_KEY: &str = attr::SUBSCRIBER;
+pub const BILL_INDEX_SORT_KEY: &str = attr::BILL_KEY;
 /// What the index carries besides its keys: exactly what a bill line needs.
-pub const BILL_INDEX_PROJECTION: [&str; 5] = ["call_id", "destination", "start_at", "duration_seconds", "price_cents"];
+pub const BILL_INDEX_PROJECTION: [&str; 5] =
+    [attr::CALL_ID, attr::DESTINATION, attr::START_AT, attr::DURATION_SECONDS, attr::PRICE_CENTS];
 
 pub fn call_key(call_id: CallId) -> String {
     format!("CALL#{call_id}")
@@ -46,18 +70,10 @@ pub fn summary_key(subscriber: &PhoneNumber, period: Period) -> String {
     format!("BILL#{subscriber}#{period}")
 }
 
-/// The index sort key of a completed call. Fixed widths keep string order equal to
-/// (period, start, call id) order.
-pub fn bill_key(period: Period, start: DateTime<Utc>, call_id: CallId) -> String {
-    format!("{period}#{}#{:016}", start.format("%Y-%m-%dT%H:%M:%S%.9fZ"), call_id.0)
-}
-
-/// The prefix of every index sort key in `period`.
-pub fn bill_key_prefix(period: Period) -> String {
-    format!("{period}#")
-}
-
-/// Creates the table with its index (on-demand billing) and waits until it is active.
+/// Creates the table with its index, billed on demand, as `template.yaml` declares
+/// them (tests/tests/deployment.rs checks that they agree). It returns once DynamoDB
+/// has accepted the request; DynamoDB Local makes the table usable at once, while on
+/// AWS it becomes ACTIVE a few seconds later. An existing table is an error.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), SdkError<CreateTableError>> {
     let string_attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -93,30 +109,4 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), SdkError<C
         .send()
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bill_keys_sort_as_bills_do() {
-        let p: Period = "2017-12".parse().unwrap();
-        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        let mut keys = [
-            bill_key(p, at("2017-12-12T15:07:13Z"), CallId(71)),
-            bill_key(p, at("2017-12-12T15:07:13.250Z"), CallId(3)),
-            bill_key(p, at("2017-12-12T04:57:13Z"), CallId(74)),
-            bill_key(p, at("2017-12-12T15:07:13Z"), CallId(9)),
-            bill_key(p, at("2017-11-30T23:00:00Z"), CallId(1)), // started the month before
-        ];
-        keys.sort();
-        let order: Vec<&str> = keys.iter().map(|k| k.rsplit('#').next().unwrap()).collect();
-        assert_eq!(
-            order,
-            ["0000000000000001", "0000000000000074", "0000000000000009", "0000000000000071", "0000000000000003"]
-        );
-        assert!(keys.iter().all(|k| k.starts_with(&bill_key_prefix(p))));
-        assert_eq!(keys[1], "2017-12#2017-12-12T04:57:13.000000000Z#0000000000000074");
-    }
 }

@@ -1,0 +1,346 @@
+//! What a new record does to its call (SPEC §2), and storing it exactly once.
+//!
+//! The rules live here: [`decide`] turns the call's stored state into a replay, a
+//! conflict or a write, and [`ingest`] applies that write through a [`CallStore`],
+//! deciding again whenever another writer got there first. A store only translates:
+//! it reads a call and writes a record atomically under the conditions of
+//! [`CallStore::write_record`].
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+use crate::call::{CallState, Charge, PricedCall, complete_call};
+use crate::error::{ApiError, ErrorCode};
+use crate::ids::{ASSIGNED_CALL_IDS, CallId};
+use crate::phone::PhoneNumber;
+use crate::record::{CallRecord, NewRecord, RecordKind};
+use crate::tariff::TariffSchedule;
+
+#[cfg(test)]
+mod memory;
+#[cfg(test)]
+mod rules;
+
+/// How often a record is tried when other writers keep changing its call.
+const ATTEMPTS: u32 = 10;
+
+/// What happened to a posted record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored now (201).
+    Created(CallRecord),
+    /// Already stored: this is the stored record (200).
+    Replayed(CallRecord),
+}
+
+impl Ingested {
+    /// The HTTP status that says what happened.
+    pub fn status(&self) -> u16 {
+        match self {
+            Ingested::Created(_) => 201,
+            Ingested::Replayed(_) => 200,
+        }
+    }
+
+    pub fn record(&self) -> &CallRecord {
+        match self {
+            Ingested::Created(record) | Ingested::Replayed(record) => record,
+        }
+    }
+}
+
+/// A call as stored, with the revision that every write of it checks and bumps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredCall {
+    /// 0 while the call has no item.
+    pub rev: u64,
+    pub state: CallState,
+}
+
+/// One record added to its call.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordWrite<'a> {
+    pub record: &'a CallRecord,
+    /// The revision the decision was made on; 0 for a call not stored yet.
+    pub rev: u64,
+    /// The call with the record added: with its charge when the record completes it.
+    pub next: &'a CallState,
+}
+
+impl RecordWrite<'_> {
+    /// The subscriber and the charge to add to their bill: only the completing
+    /// record's write has them.
+    pub fn completes(&self) -> Option<(&PhoneNumber, &Charge)> {
+        self.next.subscriber().zip(self.next.charge.as_ref())
+    }
+}
+
+/// Why a [`RecordWrite`] was not applied; nothing of it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteRejected {
+    /// A condition failed: the record id is held by `id_owner`, or the call is no
+    /// longer at the revision the write expected and holds `call` now.
+    Conflict {
+        id_owner: Option<(CallId, RecordKind)>,
+        call: Option<Box<StoredCall>>,
+    },
+    /// Another transaction held the same items: try again shortly.
+    Contention,
+    Failed(ApiError),
+}
+
+/// The storage ingestion needs: a call by id, and one atomic conditional write.
+pub trait CallStore {
+    /// The call as stored (strongly consistent), `None` for an unknown call.
+    fn read_call(&self, call_id: CallId) -> impl Future<Output = Result<Option<StoredCall>, ApiError>> + Send;
+
+    /// Writes, all or nothing: the call at `rev + 1` if it is still at `rev` (absent
+    /// for 0); the record id, if any, reserved for this record if no record holds it;
+    /// and for a completing write, the charge added to the subscriber's bill summary.
+    fn write_record(&self, write: RecordWrite<'_>) -> impl Future<Output = Result<(), WriteRejected>> + Send;
+}
+
+/// Stores a valid record (SPEC §2): new, replayed, or refused with its conflict.
+pub async fn ingest<S: CallStore>(
+    store: &S,
+    new: NewRecord,
+    tariffs: &TariffSchedule,
+    zone: Tz,
+) -> Result<Ingested, ApiError> {
+    let defaulted = new.timestamp_defaulted;
+    match new.call_id {
+        Some(call_id) => ingest_record(store, new.into_record(call_id), defaulted, tariffs, zone).await,
+        None => open_new_call(store, new).await,
+    }
+}
+
+async fn ingest_record<S: CallStore>(
+    store: &S,
+    record: CallRecord,
+    defaulted: bool,
+    tariffs: &TariffSchedule,
+    zone: Tz,
+) -> Result<Ingested, ApiError> {
+    // A start usually opens its call: try that without reading first, so it costs
+    // one request. Otherwise the failed condition returns the call as it is.
+    let mut known = (record.kind() == RecordKind::Start).then(StoredCall::default);
+    for attempt in 0..ATTEMPTS {
+        let stored = match known.take() {
+            Some(stored) => stored,
+            None => store.read_call(record.call_id).await?.unwrap_or_default(),
+        };
+        let priced = match decide(&stored.state, &record, defaulted, tariffs, zone)? {
+            Outcome::Replay(stored) => return Ok(Ingested::Replayed(stored)),
+            Outcome::Store(priced) => priced,
+        };
+        let next = with_record(&stored.state, &record, priced.as_ref());
+        match store.write_record(RecordWrite { record: &record, rev: stored.rev, next: &next }).await {
+            Ok(()) => return Ok(Ingested::Created(record)),
+            // The call changed: decide again on what it holds now, so that a conflict
+            // with the call's own records is reported before one with the record id.
+            Err(WriteRejected::Conflict { call: Some(current), .. }) => known = Some(*current),
+            Err(WriteRejected::Conflict { id_owner: Some(owner), .. }) if owner != (record.call_id, record.kind()) => {
+                return Err(record_id_taken(&record));
+            }
+            Err(WriteRejected::Conflict { .. }) => known = None,
+            Err(WriteRejected::Contention) => backoff(attempt).await,
+            Err(WriteRejected::Failed(error)) => return Err(error),
+        }
+    }
+    Err(too_much_contention(record.call_id))
+}
+
+/// A start without `call_id`: its call gets a fresh random id.
+async fn open_new_call<S: CallStore>(store: &S, new: NewRecord) -> Result<Ingested, ApiError> {
+    for attempt in 0..ATTEMPTS {
+        let record = new.clone().into_record(CallId(fastrand::u64(ASSIGNED_CALL_IDS)));
+        let next = CallState { start: Some(record.clone()), ..CallState::default() };
+        match store.write_record(RecordWrite { record: &record, rev: 0, next: &next }).await {
+            Ok(()) => return Ok(Ingested::Created(record)),
+            // The record id holds a start already: this one, sent before?
+            Err(WriteRejected::Conflict { id_owner: Some((call_id, RecordKind::Start)), .. }) => {
+                let stored = store.read_call(call_id).await?.unwrap_or_default().state.start;
+                let resent = new.clone().into_record(call_id);
+                return match stored {
+                    Some(start) if is_replay(&start, &resent, new.timestamp_defaulted) => Ok(Ingested::Replayed(start)),
+                    _ => Err(record_id_taken(&record)),
+                };
+            }
+            Err(WriteRejected::Conflict { id_owner: Some(_), .. }) => return Err(record_id_taken(&record)),
+            // The drawn id is in use: draw another.
+            Err(WriteRejected::Conflict { .. }) => {}
+            Err(WriteRejected::Contention) => backoff(attempt).await,
+            Err(WriteRejected::Failed(error)) => return Err(error),
+        }
+    }
+    Err(too_much_contention(CallId(0)))
+}
+
+/// The call's state once `record` is added to it.
+fn with_record(state: &CallState, record: &CallRecord, priced: Option<&PricedCall<'_>>) -> CallState {
+    let mut next = state.clone();
+    match record.kind() {
+        RecordKind::Start => next.start = Some(record.clone()),
+        RecordKind::End => next.end = Some(record.clone()),
+    }
+    next.charge = priced.map(Charge::from);
+    next
+}
+
+/// Waits a little longer after each contended attempt, with jitter so that racing
+/// writers spread out.
+async fn backoff(attempt: u32) {
+    let base = 5u64 << attempt.min(6);
+    tokio::time::sleep(Duration::from_millis(base + fastrand::u64(0..=base))).await;
+}
+
+fn too_much_contention(call_id: CallId) -> ApiError {
+    tracing::warn!(%call_id, "gave up after {ATTEMPTS} contended attempts");
+    ApiError::unavailable()
+}
+
+/// The effect of a valid record on its call.
+#[derive(Debug)]
+pub enum Outcome<'t> {
+    /// The call already holds this record: nothing changes.
+    Replay(CallRecord),
+    /// Store the record; when it completes the call, with its price.
+    Store(Option<PricedCall<'t>>),
+}
+
+/// Decides what `record` does to a call in `state`. `timestamp_defaulted` says the
+/// client sent no timestamp, so a retry differs from the stored record in it alone.
+pub fn decide<'t>(
+    state: &CallState,
+    record: &CallRecord,
+    timestamp_defaulted: bool,
+    tariffs: &'t TariffSchedule,
+    zone: Tz,
+) -> Result<Outcome<'t>, ApiError> {
+    let (same_kind, other_kind) = match record.kind() {
+        RecordKind::Start => (&state.start, &state.end),
+        RecordKind::End => (&state.end, &state.start),
+    };
+    if let Some(stored) = same_kind {
+        return if is_replay(stored, record, timestamp_defaulted) {
+            Ok(Outcome::Replay(stored.clone()))
+        } else {
+            Err(conflict(stored, record))
+        };
+    }
+    match other_kind {
+        None => Ok(Outcome::Store(None)),
+        Some(other) => {
+            let (start, end) = match record.kind() {
+                RecordKind::Start => (record, other),
+                RecordKind::End => (other, record),
+            };
+            complete_call(start, end, tariffs, zone).map(|call| Outcome::Store(Some(call)))
+        }
+    }
+}
+
+/// The same record sent again: equal in every field, or in all but the timestamp
+/// when the retry left it to the server.
+pub fn is_replay(stored: &CallRecord, record: &CallRecord, timestamp_defaulted: bool) -> bool {
+    stored == record
+        || (timestamp_defaulted
+            && stored.id == record.id
+            && stored.call_id == record.call_id
+            && stored.event == record.event)
+}
+
+fn conflict(stored: &CallRecord, record: &CallRecord) -> ApiError {
+    let call = record.call_id;
+    if stored.id.is_some() && stored.id == record.id {
+        let id = record.id.expect("checked above");
+        return ApiError::new(
+            ErrorCode::DuplicateRecord,
+            format!(
+                "record {id} is already stored for call {call} with other fields; a record id names one record, \
+                 so resend it unchanged or use a new id"
+            ),
+        );
+    }
+    let (code, what) = match record.kind() {
+        RecordKind::Start => (ErrorCode::CallAlreadyStarted, "start"),
+        RecordKind::End => (ErrorCode::CallAlreadyEnded, "end"),
+    };
+    ApiError::new(code, format!("call {call} already has a different {what} record; a call has one {what}"))
+}
+
+/// `record_id_taken`: the id belongs to a record of another call or type.
+pub fn record_id_taken(record: &CallRecord) -> ApiError {
+    let id = record.id.map(|id| id.to_string()).unwrap_or_default();
+    ApiError::new(
+        ErrorCode::RecordIdTaken,
+        format!("record id {id} already belongs to another record; record ids are unique across all records"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::RecordId;
+    use crate::record::Event;
+    use chrono::TimeDelta;
+
+    fn start(id: u64, at: &str) -> CallRecord {
+        CallRecord {
+            id: Some(RecordId(id)),
+            call_id: CallId(7),
+            timestamp: at.parse().unwrap(),
+            event: Event::Start { source: "99988526423".parse().unwrap(), destination: "9993468278".parse().unwrap() },
+        }
+    }
+
+    fn end(id: u64, at: &str) -> CallRecord {
+        CallRecord { id: Some(RecordId(id)), call_id: CallId(7), timestamp: at.parse().unwrap(), event: Event::End }
+    }
+
+    fn outcome(state: &CallState, record: &CallRecord, defaulted: bool) -> Result<&'static str, ErrorCode> {
+        let tariffs = TariffSchedule::default_schedule();
+        match decide(state, record, defaulted, &tariffs, Tz::UTC) {
+            Ok(Outcome::Replay(_)) => Ok("replay"),
+            Ok(Outcome::Store(None)) => Ok("store"),
+            Ok(Outcome::Store(Some(call))) => {
+                assert_eq!(call.price.total.0, 99, "15:07:13 to 15:14:56 costs R$ 0,99");
+                Ok("complete")
+            }
+            Err(e) => Err(e.code),
+        }
+    }
+
+    #[test]
+    fn decides_every_case() {
+        let s = start(1, "2017-12-12T15:07:13Z");
+        let e = end(2, "2017-12-12T15:14:56Z");
+        let empty = CallState::default();
+        let started = CallState { start: Some(s.clone()), ..CallState::default() };
+        let ended = CallState { end: Some(e.clone()), ..CallState::default() };
+        let done = CallState { start: Some(s.clone()), end: Some(e.clone()), charge: None };
+        let later = |r: &CallRecord| CallRecord { timestamp: r.timestamp + TimeDelta::seconds(5), ..r.clone() };
+        let other_id = |r: &CallRecord| CallRecord { id: Some(RecordId(99)), ..r.clone() };
+
+        let cases = [
+            (&empty, &s, false, Ok("store")),
+            (&empty, &e, false, Ok("store")),
+            (&started, &e, false, Ok("complete")),
+            (&ended, &s, false, Ok("complete")),
+            (&started, &s, false, Ok("replay")),
+            (&done, &e, false, Ok("replay")),
+            (&started, &later(&s), true, Ok("replay")), // a retry that let the server stamp it
+            (&started, &later(&s), false, Err(ErrorCode::DuplicateRecord)),
+            (&started, &other_id(&s), false, Err(ErrorCode::CallAlreadyStarted)),
+            (&done, &other_id(&e), false, Err(ErrorCode::CallAlreadyEnded)),
+            (&ended, &other_id(&later(&e)), false, Err(ErrorCode::CallAlreadyEnded)),
+            (&started, &end(2, "2017-12-12T15:07:12Z"), false, Err(ErrorCode::EndBeforeStart)),
+            (&ended, &start(1, "2017-12-12T15:14:57Z"), false, Err(ErrorCode::EndBeforeStart)),
+        ];
+        for (i, (state, record, defaulted, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(outcome(state, record, defaulted), expected, "case {i}");
+        }
+    }
+}

@@ -15,7 +15,7 @@ DEPLOY_TOOLS := $(VENV)/.deploy-tools
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run sample test check-format lint lint-template test-rust test-api bench bench-bill package
+.PHONY: help run sample test check-format lint lint-template test-rust test-api test-run-stops bench bench-bill package
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PO
 sample: ## Post the sample data set to the running API and print the December 2017 bill
 	scripts/post-sample
 
-test: check-format lint lint-template test-api test-rust ## Everything CI checks (.ci/run): all the targets below it up to test-rust
+test: check-format lint lint-template test-api test-run-stops test-rust ## Everything CI checks (.ci/run): all the targets below it up to test-rust
 
 check-format: ## cargo fmt --check
 	$(CARGO) fmt --all -- --check
@@ -46,6 +46,9 @@ test-rust: $(NPM_INSTALLED) ## Every unit, property and integration test (cargo 
 
 test-api: $(NPM_INSTALLED) $(DEV_TOOLS) ## The local stack checked against openapi.yaml by schemathesis
 	scripts/api-test
+
+test-run-stops: $(NPM_INSTALLED) $(DEV_TOOLS) ## make run stops exactly what it started on INT, TERM and HUP
+	scripts/test-run-stops
 
 bench: ## Pricing and bill-rendering benchmarks (criterion, release build)
 	$(CARGO) bench -p callbill

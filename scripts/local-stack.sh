@@ -144,9 +144,22 @@ stack_api() {
   api_log=$stack_last_log
 }
 
-# stack_wait PID: waits while PID runs and the process that started this script
-# is there; a parent that went away (make stopped by a signal it does not pass on)
-# stops the stack too.
+# The signals a process handles, from /proc.
+caught_signals() {
+  awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# Read as early as possible: a signal may come while the stack starts.
+stack_parent_signals=""
+if [ "$(cat "/proc/$stack_parent/comm" 2>/dev/null)" = make ]; then
+  stack_parent_signals=$(caught_signals "$stack_parent")
+fi
+
+# stack_wait PID: waits while PID runs, and stops the stack when the process that
+# started this script goes away or, if it is make, gets a signal. GNU make passes
+# TERM on to its children, but on INT or HUP sent to make alone it sets that
+# signal back to its default and waits for its children to end: so a changed
+# SigCgt of make means it was told to stop.
 stack_wait() {
   local pid=$1
   while kill -0 "$pid" 2>/dev/null; do
@@ -154,7 +167,11 @@ stack_wait() {
       echo "the process that started the stack ($stack_parent) is gone: stopping" >&2
       exit 129
     fi
-    sleep 1
+    if [ -n "$stack_parent_signals" ] && [ "$(caught_signals "$stack_parent")" != "$stack_parent_signals" ]; then
+      echo "make ($stack_parent) was signalled to stop: stopping" >&2
+      exit 130
+    fi
+    sleep 0.5
   done
   wait "$pid"
 }

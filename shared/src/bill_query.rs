@@ -14,6 +14,9 @@ use crate::phone::PhoneNumber;
 /// Most lines on one page, and the default.
 pub const MAX_LIMIT: usize = 1000;
 
+/// The query parameters a bill takes; any other is refused.
+pub const PARAMETERS: [&str; 6] = ["period", "year", "month", "limit", "cursor", "format"];
+
 /// How a bill is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -48,6 +51,15 @@ impl BillQuery {
                 format!("subscriber {subscriber:?} is not a telephone number: {e}"),
             )
         })?;
+        let mut unknown: Vec<&str> = query.iter().map(|(name, _)| name).filter(|n| !PARAMETERS.contains(n)).collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if let Some(name) = unknown.first() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("unknown query parameter {name:?}: a bill takes only {}", PARAMETERS.join(", ")),
+            ));
+        }
         let param = |name, code| single(query, name, code);
         let period = Period::from_query(
             param("period", ErrorCode::InvalidPeriod)?,
@@ -94,15 +106,45 @@ fn single<'q>(query: &'q QueryMap, name: &str, code: ErrorCode) -> Result<Option
     }
 }
 
-/// `format=csv|json` wins; otherwise `Accept: text/csv` asks for CSV.
+/// `format=csv|json` wins; otherwise the `Accept` header decides.
 fn format(param: Option<&str>, accept: Option<&str>) -> Result<Format, ApiError> {
     match param {
         Some(f) if f.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
         Some(f) if f.eq_ignore_ascii_case("json") => Ok(Format::Json),
         Some(f) => Err(ApiError::new(ErrorCode::InvalidQuery, format!("format {f:?} is not offered: use csv or json"))),
-        None if accept.is_some_and(|a| a.contains("text/csv")) => Ok(Format::Csv),
+        None if accept.is_some_and(prefers_csv) => Ok(Format::Csv),
         None => Ok(Format::Json),
     }
+}
+
+/// CSV when `text/csv` (or `text/*`) is named with a quality above 0 and at least
+/// that of JSON (`application/json`, `application/*` or `*/*`); `*/*` alone is JSON.
+fn prefers_csv(accept: &str) -> bool {
+    let (mut csv, mut json) = (None::<(u8, f32)>, None::<(u8, f32)>);
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        // The most specific range that matches a type sets its quality.
+        let offer = |slot: &mut Option<(u8, f32)>, specificity| {
+            if slot.is_none_or(|(s, _)| specificity > s) {
+                *slot = Some((specificity, quality));
+            }
+        };
+        match media.as_str() {
+            "text/csv" => offer(&mut csv, 2),
+            "text/*" => offer(&mut csv, 1),
+            "application/json" => offer(&mut json, 2),
+            "application/*" => offer(&mut json, 1),
+            "*/*" => offer(&mut json, 0),
+            _ => {}
+        }
+    }
+    let csv = csv.map_or(0.0, |(_, q)| q);
+    csv > 0.0 && csv >= json.map_or(0.0, |(_, q)| q)
 }
 
 #[cfg(test)]
@@ -144,6 +186,21 @@ mod tests {
         assert_eq!(ok(&[("format", "CSV")], None).format, Format::Csv);
         assert_eq!(ok(&[], Some("text/csv")).format, Format::Csv);
         assert_eq!(ok(&[("format", "json")], Some("text/csv")).format, Format::Json);
+        // Accept with q-values: CSV only when text/csv is acceptable and at least as wanted as JSON.
+        for (accept, format) in [
+            ("text/csv;q=0", Format::Json),
+            ("text/csv; q=0.0", Format::Json),
+            ("*/*", Format::Json),
+            ("application/json, text/csv;q=0.5", Format::Json),
+            ("text/csv;q=0.5, application/json;q=0.4", Format::Csv),
+            ("text/csv, application/json", Format::Csv),
+            ("text/*", Format::Csv),
+            ("TEXT/CSV", Format::Csv),
+            ("text/csv;charset=utf-8;q=1", Format::Csv),
+            ("text/csvx", Format::Json),
+        ] {
+            assert_eq!(ok(&[], Some(accept)).format, format, "{accept}");
+        }
 
         let cases: [(&[(&str, &str)], ErrorCode); 11] = [
             (&[("period", "2026-11")], ErrorCode::PeriodNotClosed),
@@ -160,6 +217,13 @@ mod tests {
         ];
         for (pairs, code) in cases {
             assert_eq!(parse(pairs, None).map(|_| ()), Err(code), "{pairs:?}");
+        }
+        // A misspelt or foreign parameter never quietly answers the default month.
+        for name in ["reference_period", "Period", "periodo", "source", "page"] {
+            let now = "2026-11-23T12:00:00Z".parse().unwrap();
+            let error = BillQuery::parse("99988526423", &query(&[(name, "201712")]), None, now, Tz::UTC).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidQuery, "{name}");
+            assert!(error.message.contains(&format!("{name:?}")), "{}", error.message);
         }
         let now = "2026-11-23T12:00:00Z".parse().unwrap();
         let bad = BillQuery::parse("999", &query(&[]), None, now, Tz::UTC).unwrap_err();

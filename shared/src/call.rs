@@ -59,7 +59,7 @@ pub fn complete_call<'t>(
     })
 }
 
-/// A call may not end before it started.
+/// A call may end no earlier than it started and at most [`MAX_CALL_DURATION`] later.
 pub fn check_duration(call_id: CallId, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ApiError> {
     let (start_text, end_text) = (format_timestamp(start), format_timestamp(end));
     if end < start {
@@ -67,6 +67,16 @@ pub fn check_duration(call_id: CallId, start: DateTime<Utc>, end: DateTime<Utc>)
             ErrorCode::EndBeforeStart,
             format!(
                 "call {call_id} ends at {end_text} but started at {start_text}: an end cannot be earlier than its start"
+            ),
+        ));
+    }
+    if end - start > MAX_CALL_DURATION {
+        return Err(ApiError::new(
+            ErrorCode::CallTooLong,
+            format!(
+                "call {call_id} would last from {start_text} to {end_text}, more than {} days: no switch holds a call \
+                 that long, so a record has a wrong call_id or a record is missing; nothing was stored",
+                MAX_CALL_DURATION.num_days()
             ),
         ));
     }

@@ -70,6 +70,8 @@ error_codes! {
     CallAlreadyEnded = "call_already_ended" => 409,
     RecordIdTaken = "record_id_taken" => 409,
     EndBeforeStart = "end_before_start" => 409,
+    /// A start and an end more than 92 days apart: a wrong call id or a lost record.
+    CallTooLong = "call_too_long" => 409,
     InvalidSubscriber = "invalid_subscriber" => 400,
     InvalidPeriod = "invalid_period" => 400,
     PeriodNotClosed = "period_not_closed" => 400,

@@ -57,7 +57,7 @@ pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError>
             format!("the body has {} bytes; at most {max_bytes} are accepted here", bytes.len()),
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    crate::json::from_slice(bytes).map_err(|e| {
         let problem = if bytes.is_empty() { "the body is empty".to_owned() } else { e.to_string() };
         ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {problem}"))
     })
@@ -85,4 +85,42 @@ pub fn log_request(route: &str, response: &Response<Body>, started: Instant) {
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: &str) -> Request {
+        let mut request = Request::new(Body::Text(body.to_owned()));
+        *request.method_mut() = lambda_http::http::Method::POST;
+        request
+    }
+
+    #[test]
+    fn a_body_is_one_json_value_without_repeated_keys() {
+        assert_eq!(json_body(&post(r#"{"type":"end","call_id":1}"#), 100).unwrap()["type"], "end");
+        assert_eq!(
+            json_body(&post(r#"{"a":{"b":1},"c":{"b":2}}"#), 100).unwrap()["c"]["b"],
+            2,
+            "same key in two objects"
+        );
+        for body in [
+            r#"{"type":"end","type":"start"}"#,
+            r#"{"records":[{"id":1,"id":1}]}"#,
+            r#"{"a":1,"b":{"c":1,"c":2}}"#,
+            "{",
+            "",
+            "[1,]",
+            "1 2",
+        ] {
+            let error = json_body(&post(body), 100).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidJson, "{body}");
+        }
+        let repeated = json_body(&post(r#"{"type":"end","type":"start"}"#), 100).unwrap_err();
+        assert!(repeated.message.contains("\"type\" appears twice"), "{}", repeated.message);
+        assert!(repeated.message.starts_with("the body is not valid JSON"), "{}", repeated.message);
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(json_body(&post(&deep), 100_000).unwrap_err().code, ErrorCode::InvalidJson);
+    }
 }

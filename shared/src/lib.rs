@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod ingest;
+pub mod json;
 pub mod money;
 pub mod period;
 pub mod phone;

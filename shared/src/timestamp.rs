@@ -3,19 +3,64 @@
 use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// Reads an RFC 3339 timestamp with `T` or a space between date and time, `Z` or
+/// The first instant accepted (SPEC §2).
+pub const EARLIEST: DateTime<Utc> = DateTime::UNIX_EPOCH;
+/// The last whole second accepted: 9999-12-31T23:59:59Z.
+pub const LATEST_UNIX_SECONDS: i64 = 253_402_300_799;
+
+/// Reads an RFC 3339 timestamp with `T` or one space between date and time, `Z` or
 /// `±HH:MM`, and an optional fraction. Without an offset it is wall-clock time in `zone`.
 pub fn parse_timestamp(text: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Ok(instant.to_utc());
+    let not_a_timestamp =
+        || format!("{text:?} is not a timestamp: use RFC 3339 like 2017-12-12T15:07:13Z or integer Unix seconds");
+    if !has_timestamp_shape(text) {
+        return Err(not_a_timestamp());
     }
-    let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .ok_or_else(|| {
-            format!("{text:?} is not a timestamp: use RFC 3339 like 2017-12-12T15:07:13Z or integer Unix seconds")
-        })?;
-    match zone.from_local_datetime(&local) {
+    let instant = match DateTime::parse_from_rfc3339(text) {
+        Ok(instant) => instant.to_utc(),
+        Err(_) => {
+            let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+                .iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+                .ok_or_else(not_a_timestamp)?;
+            in_zone(text, &local, zone)?
+        }
+    };
+    within_bounds(instant)
+}
+
+/// `YYYY-MM-DD`, one `T` or space, `HH:MM:SS` with seconds 00 to 59 (no leap
+/// second): chrono alone would take a run of spaces, a tab or `:60`.
+fn has_timestamp_shape(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| range.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    b.len() >= 19
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[17] <= b'5'
+}
+
+fn within_bounds(instant: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if instant < EARLIEST || instant.timestamp() > LATEST_UNIX_SECONDS {
+        return Err(format!(
+            "{} is not between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z",
+            instant.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        ));
+    }
+    Ok(instant)
+}
+
+fn in_zone(text: &str, local: &NaiveDateTime, zone: Tz) -> Result<DateTime<Utc>, String> {
+    match zone.from_local_datetime(local) {
         LocalResult::Single(instant) => Ok(instant.to_utc()),
         LocalResult::Ambiguous(..) => {
             Err(format!("{text:?} happens twice in {zone} (clocks went back): add an offset such as -03:00"))
@@ -26,9 +71,14 @@ pub fn parse_timestamp(text: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
     }
 }
 
-/// The instant `seconds` after 1970-01-01T00:00:00Z.
+/// The instant `seconds` after 1970-01-01T00:00:00Z, up to 9999-12-31T23:59:59Z.
 pub fn from_unix_seconds(seconds: i64) -> Result<DateTime<Utc>, String> {
-    DateTime::from_timestamp(seconds, 0).ok_or_else(|| format!("{seconds} is out of range for Unix seconds"))
+    match seconds {
+        0..=LATEST_UNIX_SECONDS => Ok(DateTime::from_timestamp(seconds, 0).expect("within chrono's range")),
+        _ => Err(format!(
+            "{seconds} Unix seconds is not between 1970-01-01T00:00:00Z (0) and 9999-12-31T23:59:59Z ({LATEST_UNIX_SECONDS})"
+        )),
+    }
 }
 
 /// The canonical form: RFC 3339 in UTC with `Z`, a fraction only when there is one.
@@ -90,6 +140,23 @@ mod tests {
         assert!(e.contains("happens twice"), "{e}");
         // With an offset there is nothing to guess.
         assert!(parse_timestamp("2018-02-17 23:30:00-03:00", Sao_Paulo).is_ok());
+    }
+
+    #[test]
+    fn bounds_are_1970_through_9999() {
+        for text in
+            ["1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z", "1970-01-01 01:00:00+01:00"]
+        {
+            assert!(parse_timestamp(text, Tz::UTC).is_ok(), "{text}");
+        }
+        for text in ["9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z", "0000-03-01T10:00:00Z"] {
+            let e = parse_timestamp(text, Tz::UTC).unwrap_err();
+            assert!(e.contains("between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z"), "{text}: {e}");
+        }
+        assert!(from_unix_seconds(0).is_ok());
+        assert!(from_unix_seconds(253_402_300_799).is_ok(), "9999-12-31T23:59:59Z");
+        assert!(from_unix_seconds(253_402_300_800).is_err());
+        assert!(from_unix_seconds(-1).is_err());
     }
 
     #[test]

@@ -113,8 +113,26 @@ fn reports_each_rule_with_its_message() {
         (with(json!({"timestamp": "yesterday"})), vec![("timestamp", "is not a timestamp")]),
         (with(json!({"timestamp": 1.5})), vec![("timestamp", "Unix seconds must be a whole number")]),
         (with(json!({"timestamp": 1e300})), vec![("timestamp", "Unix seconds must be a whole number")]),
-        (with(json!({"timestamp": -99_999_999_999_999_i64})), vec![("timestamp", "out of range")]),
+        (with(json!({"timestamp": -99_999_999_999_999_i64})), vec![("timestamp", "between 1970")]),
         (with(json!({"timestamp": {"at": 1}})), vec![("timestamp", "must be an RFC 3339 string")]),
+        // Timestamps lie in 1970 through 9999 (SPEC §2): a record outside could never be read back.
+        (
+            with(json!({"timestamp": "0000-03-01T10:00:00Z"})),
+            vec![("timestamp", "between 1970-01-01T00:00:00Z and 9999")],
+        ),
+        (
+            with(json!({"timestamp": "1969-12-31T23:59:59Z"})),
+            vec![("timestamp", "between 1970-01-01T00:00:00Z and 9999")],
+        ),
+        (with(json!({"timestamp": "1970-01-01T00:59:59+01:00"})), vec![("timestamp", "between 1970")]),
+        (with(json!({"timestamp": -100_000_000_000_i64})), vec![("timestamp", "between 1970")]),
+        (with(json!({"timestamp": -1})), vec![("timestamp", "between 1970")]),
+        // No leap second, exactly one separator between date and time.
+        (with(json!({"timestamp": "2017-12-12T10:00:60Z"})), vec![("timestamp", "is not a timestamp")]),
+        (with(json!({"timestamp": "2017-12-12T10:59:60"})), vec![("timestamp", "is not a timestamp")]),
+        (with(json!({"timestamp": "2017-12-12  10:00:00"})), vec![("timestamp", "is not a timestamp")]),
+        (with(json!({"timestamp": "2017-12-12 \t10:00:00Z"})), vec![("timestamp", "is not a timestamp")]),
+        (with(json!({"timestamp": "2017-12-12\t10:00:00Z"})), vec![("timestamp", "is not a timestamp")]),
         (with(json!({"timestamp": "2018-03-10T12:05:01Z"})), vec![("timestamp", "more than 5 minutes in the future")]),
         (with(json!({"timestamp": 1_520_683_502})), vec![("timestamp", "more than 5 minutes in the future")]),
         (with(json!({"source": "999885264"})), vec![("source", "must be 10 or 11 digits")]),

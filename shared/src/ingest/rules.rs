@@ -97,6 +97,29 @@ async fn an_end_earlier_than_its_start_is_refused_in_either_order() {
 }
 
 #[tokio::test]
+async fn a_call_lasts_at_most_92_days_whichever_record_arrives_second() {
+    let store = MemoryStore::default();
+    // Exactly 92 days is accepted.
+    assert_eq!(status(&store, start(1, 40, "2017-01-01T00:00:00Z")).await, Ok(201));
+    assert_eq!(status(&store, end(2, 40, "2017-04-03T00:00:00Z")).await, Ok(201));
+    // One second more is refused, in either order, and nothing of it is stored.
+    assert_eq!(status(&store, start(3, 41, "2017-01-01T00:00:00Z")).await, Ok(201));
+    assert_eq!(status(&store, end(4, 41, "2017-04-03T00:00:01Z")).await, Err(ErrorCode::CallTooLong));
+    assert_eq!(store.call(CallId(41)).unwrap().state.status(), Some(CallStatus::Started));
+    assert_eq!(status(&store, end(5, 42, "2023-01-01T00:00:00Z")).await, Ok(201));
+    assert_eq!(status(&store, start(6, 42, "2017-01-01T00:00:00Z")).await, Err(ErrorCode::CallTooLong));
+    assert_eq!(store.call(CallId(42)).unwrap().state.status(), Some(CallStatus::EndedWithoutStart));
+    // 92 days of 960 standard minutes at 9 cents, plus the standing charge.
+    assert_eq!(
+        store.summary("99988526423", "2017-04"),
+        (1, Cents(92 * 960 * 9 + 36)),
+        "only the 92-day call is billed"
+    );
+    // The refused records' ids stay free.
+    assert_eq!(status(&store, end(4, 41, "2017-01-01T00:10:00Z")).await, Ok(201));
+}
+
+#[tokio::test]
 async fn records_complete_their_call_in_any_order_priced_once() {
     let sample: Value = serde_json::from_str(include_str!("../../../tests/fixtures/sample-calls.json")).unwrap();
     let records = sample["records"].as_array().unwrap().clone();

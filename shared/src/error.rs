@@ -138,7 +138,20 @@ impl ApiError {
             retry_after: Some(RETRY_AFTER_SECONDS),
             ..ApiError::new(
                 ErrorCode::Unavailable,
-                "storage is unavailable or throttled; nothing was written, retry later",
+                "storage is unavailable or throttled; nothing was written: retry later",
+            )
+        }
+    }
+
+    /// `unavailable` after a write whose outcome is unknown: it may have been applied.
+    pub fn unavailable_in_doubt() -> Self {
+        ApiError {
+            retry_after: Some(RETRY_AFTER_SECONDS),
+            ..ApiError::new(
+                ErrorCode::Unavailable,
+                "storage did not answer in time, so the record may have been stored; resending it is safe when it \
+                 has an id or a call_id (it is then a replay, stored once), while a start with neither is stored \
+                 again as a new call",
             )
         }
     }

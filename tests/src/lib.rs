@@ -248,3 +248,107 @@ pub async fn load_calls(api: &Arc<TestApi>, subscriber: &str, n: u64) -> Vec<(Da
     expected.sort();
     expected
 }
+
+/// A TCP proxy on 127.0.0.1 in front of `upstream` that can hold back every answer
+/// from the moment a write (`TransactWriteItems`) passes: the write reaches DynamoDB
+/// and is applied, but its client hears nothing, as when DynamoDB stalls or a
+/// connection drops after the write.
+#[derive(Debug, Clone)]
+pub struct StallingProxy {
+    pub url: String,
+    state: Arc<Stall>,
+}
+
+#[derive(Debug, Default)]
+struct Stall {
+    /// The next write stalls the answers.
+    armed: std::sync::atomic::AtomicBool,
+    /// Answers are held back.
+    held: std::sync::atomic::AtomicBool,
+}
+
+impl StallingProxy {
+    pub async fn start(upstream: &str) -> StallingProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Stall::default());
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, state) = (upstream.clone(), shared.clone());
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let requests = async {
+                        let mut buffer = vec![0; 64 * 1024];
+                        loop {
+                            let n = client_read.read(&mut buffer).await?;
+                            if n == 0 {
+                                return Ok::<_, std::io::Error>(());
+                            }
+                            let is_write = buffer[..n].windows(17).any(|w| w == b"TransactWriteItem");
+                            if is_write && state.armed.swap(false, Ordering::SeqCst) {
+                                state.held.store(true, Ordering::SeqCst);
+                            }
+                            server_write.write_all(&buffer[..n]).await?;
+                        }
+                    };
+                    let answers = async {
+                        let mut buffer = vec![0; 64 * 1024];
+                        loop {
+                            let n = server_read.read(&mut buffer).await?;
+                            if n == 0 {
+                                return Ok::<_, std::io::Error>(());
+                            }
+                            while state.held.load(Ordering::SeqCst) {
+                                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                            }
+                            client_write.write_all(&buffer[..n]).await?;
+                        }
+                    };
+                    let _ = tokio::join!(requests, answers);
+                });
+            }
+        });
+        StallingProxy { url, state }
+    }
+
+    /// Holds back every answer from the next write on, until released.
+    pub fn stall_from_next_write(&self) {
+        self.state.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// Releases the answers `after` they started being held back.
+    pub async fn release_after(&self, after: std::time::Duration) {
+        while !self.state.held.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(after).await;
+        self.release();
+    }
+
+    pub fn release(&self) {
+        self.state.armed.store(false, Ordering::SeqCst);
+        self.state.held.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A client of `endpoint` that gives up on a request after `attempt_timeout`.
+pub async fn impatient_client(endpoint: &str, attempt_timeout: std::time::Duration) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .test_credentials()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(1))
+                .operation_attempt_timeout(attempt_timeout)
+                .build(),
+        )
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 use super::{CallStore, RecordWrite, StoredCall, WriteRejected};
 use crate::error::ApiError;
@@ -24,9 +25,31 @@ struct Tables {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    /// Writes whose answer is lost from now on: applied, but reported in doubt.
+    lost_answers: std::sync::atomic::AtomicU32,
+    /// Reads that fail as unavailable once an answer was lost.
+    reads_failing_after_loss: std::sync::atomic::AtomicU32,
+    /// Reads that fail as unavailable from now on.
+    failed_reads: std::sync::atomic::AtomicU32,
+}
+
+/// Takes one from a counter of faults still to inject.
+fn take(counter: &std::sync::atomic::AtomicU32) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
 }
 
 impl MemoryStore {
+    /// The next `writes` writes are applied but answered in doubt; after that,
+    /// `then_failed_reads` reads fail.
+    pub fn lose_answers(&self, writes: u32, then_failed_reads: u32) {
+        self.lost_answers.store(writes, Ordering::SeqCst);
+        self.reads_failing_after_loss.store(then_failed_reads, Ordering::SeqCst);
+    }
+
+    pub fn fail_reads(&self, reads: u32) {
+        self.failed_reads.store(reads, Ordering::SeqCst);
+    }
+
     pub fn call(&self, call_id: CallId) -> Option<StoredCall> {
         self.tables.lock().unwrap().calls.get(&call_id).cloned()
     }
@@ -47,6 +70,9 @@ impl CallStore for MemoryStore {
         // Let other tasks run between a read and the write that follows it, as a
         // network round trip would.
         tokio::task::yield_now().await;
+        if take(&self.failed_reads) {
+            return Err(ApiError::unavailable());
+        }
         Ok(self.call(call_id))
     }
 
@@ -69,6 +95,10 @@ impl CallStore for MemoryStore {
             let summary = tables.summaries.entry((subscriber.clone(), charge.period)).or_insert((0, Cents::ZERO));
             summary.0 += 1;
             summary.1 += charge.price;
+        }
+        if take(&self.lost_answers) {
+            self.failed_reads.store(self.reads_failing_after_loss.swap(0, Ordering::SeqCst), Ordering::SeqCst);
+            return Err(WriteRejected::InDoubt);
         }
         Ok(())
     }

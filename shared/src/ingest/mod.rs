@@ -26,6 +26,9 @@ mod rules;
 /// How often a record is tried when other writers keep changing its call.
 const ATTEMPTS: u32 = 10;
 
+/// How many writes in doubt a record gets before the client is told it may be stored.
+const WRITES_IN_DOUBT: u32 = 2;
+
 /// What happened to a posted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
@@ -86,8 +89,12 @@ pub enum WriteRejected {
         id_owner: Option<(CallId, RecordKind)>,
         call: Option<Box<StoredCall>>,
     },
-    /// Another transaction held the same items: try again shortly.
+    /// Another transaction held the same items, or storage throttled the write:
+    /// try again shortly.
     Contention,
+    /// No answer came (a timeout, a dropped connection, a storage error that may
+    /// follow a write): the write may or may not have been applied.
+    InDoubt,
     Failed(ApiError),
 }
 
@@ -126,12 +133,15 @@ async fn ingest_record<S: CallStore>(
     // A start usually opens its call: try that without reading first, so it costs
     // one request. Otherwise the failed condition returns the call as it is.
     let mut known = (record.kind() == RecordKind::Start).then(StoredCall::default);
+    let mut doubt = Doubt::default();
     for attempt in 0..ATTEMPTS {
         let stored = match known.take() {
             Some(stored) => stored,
-            None => store.read_call(record.call_id).await?.unwrap_or_default(),
+            None => doubt.read(store.read_call(record.call_id).await)?.unwrap_or_default(),
         };
         let priced = match decide(&stored.state, &record, defaulted, tariffs, zone)? {
+            // Our own earlier write, applied though its answer was lost.
+            Outcome::Replay(stored) if doubt.writes > 0 => return Ok(Ingested::Created(stored)),
             Outcome::Replay(stored) => return Ok(Ingested::Replayed(stored)),
             Outcome::Store(priced) => priced,
         };
@@ -146,32 +156,74 @@ async fn ingest_record<S: CallStore>(
             }
             Err(WriteRejected::Conflict { .. }) => known = None,
             Err(WriteRejected::Contention) => backoff(attempt).await,
+            // Find out what happened: the next read shows the call as it is, and
+            // deciding on it again gives the true answer.
+            Err(WriteRejected::InDoubt) => doubt.wrote()?,
             Err(WriteRejected::Failed(error)) => return Err(error),
         }
     }
     Err(too_much_contention(record.call_id))
 }
 
-/// A start without `call_id`: its call gets a fresh random id.
+/// Writes whose outcome is unknown. While there is one, a failure to find out is a
+/// 503 that says the record may have been stored.
+#[derive(Debug, Default)]
+struct Doubt {
+    writes: u32,
+}
+
+impl Doubt {
+    fn wrote(&mut self) -> Result<(), ApiError> {
+        self.writes += 1;
+        if self.writes >= WRITES_IN_DOUBT {
+            return Err(ApiError::unavailable_in_doubt());
+        }
+        Ok(())
+    }
+
+    fn read<T>(&self, read: Result<T, ApiError>) -> Result<T, ApiError> {
+        match read {
+            Err(error) if self.writes > 0 && error.code == ErrorCode::Unavailable => {
+                Err(ApiError::unavailable_in_doubt())
+            }
+            other => other,
+        }
+    }
+}
+
+/// A start without `call_id`: its call gets a fresh random id. After a write in
+/// doubt the same id is tried again, so that the call is opened once.
 async fn open_new_call<S: CallStore>(store: &S, new: NewRecord) -> Result<Ingested, ApiError> {
+    let mut doubt = Doubt::default();
+    let mut call_id = CallId(fastrand::u64(ASSIGNED_CALL_IDS));
     for attempt in 0..ATTEMPTS {
-        let record = new.clone().into_record(CallId(fastrand::u64(ASSIGNED_CALL_IDS)));
+        let record = new.clone().into_record(call_id);
         let next = CallState { start: Some(record.clone()), ..CallState::default() };
         match store.write_record(RecordWrite { record: &record, rev: 0, next: &next }).await {
             Ok(()) => return Ok(Ingested::Created(record)),
             // The record id holds a start already: this one, sent before?
-            Err(WriteRejected::Conflict { id_owner: Some((call_id, RecordKind::Start)), .. }) => {
-                let stored = store.read_call(call_id).await?.unwrap_or_default().state.start;
-                let resent = new.clone().into_record(call_id);
+            Err(WriteRejected::Conflict { id_owner: Some((owner, RecordKind::Start)), .. }) => {
+                let stored = doubt.read(store.read_call(owner).await)?.unwrap_or_default().state.start;
+                let resent = new.clone().into_record(owner);
                 return match stored {
+                    Some(start) if doubt.writes > 0 && owner == call_id && start == record => {
+                        Ok(Ingested::Created(start))
+                    }
                     Some(start) if is_replay(&start, &resent, new.timestamp_defaulted) => Ok(Ingested::Replayed(start)),
                     _ => Err(record_id_taken(&record)),
                 };
             }
             Err(WriteRejected::Conflict { id_owner: Some(_), .. }) => return Err(record_id_taken(&record)),
+            // Our own write in doubt, applied after all?
+            Err(WriteRejected::Conflict { call: Some(current), .. })
+                if doubt.writes > 0 && current.state.start.as_ref() == Some(&record) =>
+            {
+                return Ok(Ingested::Created(record));
+            }
             // The drawn id is in use: draw another.
-            Err(WriteRejected::Conflict { .. }) => {}
+            Err(WriteRejected::Conflict { .. }) => call_id = CallId(fastrand::u64(ASSIGNED_CALL_IDS)),
             Err(WriteRejected::Contention) => backoff(attempt).await,
+            Err(WriteRejected::InDoubt) => doubt.wrote()?,
             Err(WriteRejected::Failed(error)) => return Err(error),
         }
     }

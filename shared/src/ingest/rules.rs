@@ -120,6 +120,37 @@ async fn a_call_lasts_at_most_92_days_whichever_record_arrives_second() {
 }
 
 #[tokio::test]
+async fn a_write_whose_answer_is_lost_is_found_or_reported_as_maybe_stored() {
+    let store = MemoryStore::default();
+    assert_eq!(status(&store, start(1, 50, "2017-12-12T15:07:13Z")).await, Ok(201));
+    // Applied, answer lost, found on reading the call again: the truth is 201.
+    store.lose_answers(1, 0);
+    assert_eq!(status(&store, end(2, 50, "2017-12-12T15:14:56Z")).await, Ok(201));
+    store.lose_answers(1, 0);
+    let anonymous = json!({"source": "11991232344", "destination": "11994345337", "timestamp": "2017-12-12T15:00:00Z"});
+    assert_eq!(status(&store, anonymous).await, Ok(201));
+    assert_eq!(store.calls().len(), 2, "the start without call_id opened one call");
+    // Applied, answer lost, and the call cannot be read: maybe stored, and it says so.
+    assert_eq!(status(&store, start(3, 51, "2017-12-12T15:07:13Z")).await, Ok(201));
+    store.lose_answers(1, 1);
+    let tariffs = TariffSchedule::default_schedule();
+    let record = parse_record(&end(4, 51, "2017-12-12T15:14:56Z"), now(), Tz::UTC).unwrap();
+    let error = ingest(&store, record, &tariffs, Tz::UTC).await.unwrap_err();
+    assert_eq!((error.code, error.retry_after), (ErrorCode::Unavailable, Some(1)));
+    assert!(error.message.contains("may have been stored"), "{}", error.message);
+    // It was; the resend is a replay, and each call is billed once.
+    assert_eq!(status(&store, end(4, 51, "2017-12-12T15:14:56Z")).await, Ok(200));
+    assert_eq!(store.summary("99988526423", "2017-12"), (2, Cents(2 * 99)));
+    // An unreadable call before any write: nothing was written, and it says that.
+    store.fail_reads(1);
+    let error =
+        ingest(&store, parse_record(&end(6, 52, "2017-12-12T15:14:56Z"), now(), Tz::UTC).unwrap(), &tariffs, Tz::UTC)
+            .await
+            .unwrap_err();
+    assert!(error.message.contains("nothing was written"), "{}", error.message);
+}
+
+#[tokio::test]
 async fn records_complete_their_call_in_any_order_priced_once() {
     let sample: Value = serde_json::from_str(include_str!("../../../tests/fixtures/sample-calls.json")).unwrap();
     let records = sample["records"].as_array().unwrap().clone();

@@ -8,13 +8,14 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
-use super::errors::{corrupt, storage_error};
+use super::errors::{corrupt, outcome_unknown, storage_error, throttled};
 use super::item::{self, call_item, guard_item, guard_owner, stored_call};
 use super::schema::attr::{CALL_COUNT, REV, TOTAL_CENTS};
 use super::schema::{self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY};
@@ -134,6 +135,14 @@ fn failed(reason: Option<&CancellationReason>) -> Option<&CancellationReason> {
 }
 
 fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> WriteRejected {
+    if outcome_unknown(&err) {
+        tracing::warn!(error = %DisplayErrorContext(&err), "TransactWriteItems: outcome unknown");
+        return WriteRejected::InDoubt;
+    }
+    if throttled(&err) {
+        tracing::warn!(error = %DisplayErrorContext(&err), "TransactWriteItems: throttled");
+        return WriteRejected::Contention;
+    }
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
         return WriteRejected::Failed(storage_error("TransactWriteItems", err));
     };
@@ -156,12 +165,8 @@ fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> Write
     if id_owner.is_some() || call.is_some() {
         return WriteRejected::Conflict { id_owner, call };
     }
-    let throttled = |r: &CancellationReason| {
-        matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"))
-    };
-    if reasons.iter().any(throttled) {
-        return WriteRejected::Failed(storage_error("TransactWriteItems", err));
-    }
+    // A cancelled transaction applied nothing: a conflicting transaction or a
+    // throttled item is tried again shortly.
     WriteRejected::Contention
 }
 
@@ -220,7 +225,11 @@ impl CallStore for Store {
                 TransactWriteItem::builder().update(summary.build().expect("table, key and update are set")).build(),
             );
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        // No retry inside the SDK: a second attempt after a lost answer would hide that
+        // the first may have been applied. The domain retries, knowing that.
+        let no_retry = aws_sdk_dynamodb::config::Builder::default().retry_config(RetryConfig::disabled());
+        let transaction = self.client.transact_write_items().set_transact_items(Some(items));
+        match transaction.customize().config_override(no_retry).send().await {
             Ok(_) => Ok(()),
             Err(err) => Err(write_error(err, record.id.is_some())),
         }

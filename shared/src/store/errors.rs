@@ -39,6 +39,32 @@ where
     }
 }
 
+/// Whether a failed write may still have been applied: no answer came (a timeout,
+/// a connection lost or an answer that could not be read), or DynamoDB answered with
+/// an internal error, after which AWS says a write may or may not have happened.
+pub(crate) fn outcome_unknown<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(failure) => !failure.is_user(),
+        SdkError::ServiceError(_) => err.code() == Some("InternalServerError"),
+        _ => false,
+    }
+}
+
+/// Whether DynamoDB refused the request for load: nothing was done, try again later.
+pub(crate) fn throttled<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    matches!(
+        err.code(),
+        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
+    )
+}
+
 /// A stored item the store cannot read back.
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %what, "corrupt item");

@@ -78,6 +78,8 @@ error_codes! {
     InvalidCursor = "invalid_cursor" => 400,
     /// A bill's `limit` or `format` is wrong.
     InvalidQuery = "invalid_query" => 400,
+    /// The bill changed since the first page of a listing: start again.
+    BillChanged = "bill_changed" => 409,
     NotFound = "not_found" => 404,
     PayloadTooLarge = "payload_too_large" => 413,
     Unavailable = "unavailable" => 503,
@@ -141,6 +143,11 @@ impl ApiError {
                 "storage is unavailable or throttled; nothing was written: retry later",
             )
         }
+    }
+
+    /// `unavailable` with what is going on and when to retry.
+    pub fn unavailable_because(message: impl Into<String>) -> Self {
+        ApiError { retry_after: Some(RETRY_AFTER_SECONDS), ..ApiError::new(ErrorCode::Unavailable, message) }
     }
 
     /// `unavailable` after a write whose outcome is unknown: it may have been applied.

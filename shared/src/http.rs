@@ -48,6 +48,42 @@ pub fn about_call(mut response: Response<Body>, call_id: CallId) -> Response<Bod
     response
 }
 
+/// Tags a `200` response with a strong `ETag` (a hash of its type and bytes, so it
+/// changes whenever they do) and answers `304` with no body when the request's
+/// `If-None-Match` already holds it.
+pub fn with_etag(request: &Request, mut response: Response<Body>) -> Response<Body> {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes).unwrap_or_default();
+    let etag = format!("\"{:016x}\"", fnv1a(&[content_type, response.body().as_ref()]));
+    let cached = request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag);
+    let etag = HeaderValue::from_str(&etag).expect("hex in quotes");
+    if cached {
+        let mut not_modified = Response::new(Body::Empty);
+        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        not_modified.headers_mut().insert(header::ETAG, etag);
+        return not_modified;
+    }
+    response.headers_mut().insert(header::ETAG, etag);
+    response
+}
+
+/// FNV-1a, 64 bits: stable across builds and machines, unlike std's hasher.
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    parts
+        .iter()
+        .flat_map(|part| part.iter())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
 /// The request body as JSON, refused when larger than `max_bytes` or not JSON.
 pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError> {
     let bytes: &[u8] = request.body().as_ref();

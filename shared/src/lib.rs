@@ -4,6 +4,7 @@
 //! billing time zone are always passed in; only `store` talks to DynamoDB.
 
 pub mod bill;
+pub mod bill_page;
 pub mod bill_query;
 pub mod call;
 pub mod config;

@@ -219,7 +219,7 @@ async fn pages_of_2500_calls_concatenate_to_the_whole_bill_in_json_and_csv() {
         }
     }
     assert_eq!(pages, 3, "1000 + 1000 + 500 lines");
-    assert_eq!(json_requests, 3 + 1, "one query a page, and the totals once");
+    assert_eq!(json_requests, 3 * 2, "a query and the totals on each page: a listing is one bill");
     let order: Vec<u64> = lines.iter().map(|l| l["call_id"].as_u64().unwrap()).collect();
     let want: Vec<u64> = expected.iter().map(|(_, id, _)| *id).collect();
     assert_eq!(order, want, "by start time, then call id, across pages");
@@ -247,4 +247,115 @@ async fn pages_of_2500_calls_concatenate_to_the_whole_bill_in_json_and_csv() {
         .collect();
         assert_eq!(row, &json_fields);
     }
+}
+
+/// SPEC §4: the pages of one listing are one bill. A call completed between two
+/// pages makes the next page `409 bill_changed`; a listing begun again is whole.
+#[tokio::test]
+async fn a_bill_that_changes_between_pages_answers_bill_changed() {
+    let api = sample_api("changed").await;
+    let (status, first) = api.get("/v1/bills/99988526423?period=2017-12&limit=4").await;
+    assert_eq!(status, 200);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let late = [
+        json!({"id": 200, "call_id": 90, "timestamp": "2017-12-20T08:00:00Z", "source": "99988526423", "destination": "1133334444"}),
+        json!({"id": 201, "type": "end", "call_id": 90, "timestamp": "2017-12-20T08:01:00Z"}),
+    ];
+    for record in &late {
+        assert_eq!(api.post("/v1/call-records", record).await.0, 201);
+    }
+    let (status, second) = api.get(&format!("/v1/bills/99988526423?period=2017-12&limit=4&cursor={cursor}")).await;
+    assert_eq!((status, second["error"]["code"].as_str()), (409, Some("bill_changed")), "{second}");
+
+    // From the first page again: every page agrees with the totals they all show.
+    let mut lines = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = api.get(&format!("/v1/bills/99988526423?period=2017-12&limit=4{cursor}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!((page["call_count"].as_u64(), page["total_cents"].as_i64()), (Some(7), Some(9081 + 36 + 9)));
+        lines.extend(page["calls"].as_array().unwrap().clone());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines.iter().map(|l| l["price_cents"].as_i64().unwrap()).sum::<i64>(), 9081 + 45);
+}
+
+/// A cursor holds a position, not totals: whatever a client does to it, the totals
+/// it sees are the bill's.
+#[tokio::test]
+async fn a_forged_cursor_shows_no_forged_totals() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let api = sample_api("forged").await;
+    let (_, first) = api.get("/v1/bills/99988526423?period=2017-12&limit=2").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    let fields: Vec<&str> = text.split('|').collect();
+    // Every number in it changed in turn, its checksum recomputed: the answer is the
+    // bill's own totals, an invalid_cursor or a bill_changed, never a forged total.
+    for (i, field) in fields.iter().enumerate() {
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) || i == 1 {
+            continue;
+        }
+        for forged_value in ["1", "999999999"] {
+            let mut forged = fields.clone();
+            forged[i] = forged_value;
+            let body = forged[..forged.len() - 1].join("|");
+            let forged = URL_SAFE_NO_PAD.encode(format!("{body}|{:08x}", crc32fast::hash(body.as_bytes())));
+            let (status, page) =
+                api.get(&format!("/v1/bills/99988526423?period=2017-12&limit=2&cursor={forged}")).await;
+            match status {
+                200 => assert_eq!((page["call_count"].as_u64(), page["total_cents"].as_i64()), (Some(6), Some(9081))),
+                400 | 409 => {
+                    assert!(["invalid_cursor", "bill_changed"].contains(&page["error"]["code"].as_str().unwrap()))
+                }
+                other => panic!("field {i} = {forged_value}: {other} {page}"),
+            }
+        }
+    }
+    // The format of last turn, totals and all, is no cursor at all now.
+    let old = "v1|99988526423|2017-12#2017-12-12T15:07:13.000000000Z#0000000000000071|1|999999999";
+    let old = URL_SAFE_NO_PAD.encode(format!("{old}|{:08x}", crc32fast::hash(old.as_bytes())));
+    let (status, page) = api.get(&format!("/v1/bills/99988526423?period=2017-12&limit=2&cursor={old}")).await;
+    assert_eq!((status, page["error"]["code"].as_str()), (400, Some("invalid_cursor")), "{page}");
+}
+
+/// SPEC §4: a strong ETag that changes with the bill; If-None-Match answers 304.
+#[tokio::test]
+async fn bills_carry_an_etag_and_answer_304_to_if_none_match() {
+    let api = sample_api("etag").await;
+    let path = "/v1/bills/99988526423";
+    let query = [("period", "2017-12")];
+    let response = api.send(request("GET", path, &query, None, &[])).await;
+    let etag = response.headers().get("etag").expect("an ETag").to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"), "strong: {etag}");
+    let again = api.send(request("GET", path, &query, None, &[])).await;
+    assert_eq!(again.headers()["etag"], etag.as_str(), "the same bill, the same tag");
+    let csv = api.send(request("GET", path, &[("period", "2017-12"), ("format", "csv")], None, &[])).await;
+    assert_ne!(csv.headers()["etag"], etag.as_str(), "another representation, another tag");
+
+    for header in [etag.clone(), format!("\"other\", {etag}"), "*".to_owned(), format!("W/{etag}")] {
+        let cached = api.send(request("GET", path, &query, None, &[("if-none-match", &header)])).await;
+        assert_eq!(cached.status(), 304, "{header}");
+        assert!(cached.body().is_empty());
+        assert_eq!(cached.headers()["etag"], etag.as_str());
+    }
+    let other = api.send(request("GET", path, &query, None, &[("if-none-match", "\"other\"")])).await;
+    assert_eq!(other.status(), 200);
+
+    // A late call changes the bill, and its tag.
+    let late = [
+        json!({"id": 300, "call_id": 91, "timestamp": "2017-12-20T08:00:00Z", "source": "99988526423", "destination": "1133334444"}),
+        json!({"id": 301, "type": "end", "call_id": 91, "timestamp": "2017-12-20T08:01:00Z"}),
+    ];
+    for record in &late {
+        assert_eq!(api.post("/v1/call-records", record).await.0, 201);
+    }
+    let changed = api.send(request("GET", path, &query, None, &[("if-none-match", &etag)])).await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], etag.as_str());
 }

@@ -2,9 +2,11 @@
 
 use std::time::Instant;
 
+use callbill::bill_page::read_page;
 use callbill::bill_query::{BillQuery, Format};
-use callbill::cursor::Cursor;
-use callbill::http::{RouteResult, into_response, json_response, log_request, no_route, path_segments, response};
+use callbill::http::{
+    RouteResult, into_response, json_response, log_request, no_route, path_segments, response, with_etag,
+};
 use callbill::store::Store;
 use callbill::{Bill, Config};
 use chrono::Utc;
@@ -28,25 +30,8 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
 async fn get_bill(store: &Store, config: &Config, request: &Request, subscriber: &str) -> RouteResult {
     let accept = request.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok());
     let query = BillQuery::parse(subscriber, &request.query_string_parameters(), accept, Utc::now(), config.zone)?;
-    let bill = bill_page(store, query.clone()).await?;
-    Ok(render(&bill, query.format, config))
-}
-
-/// One page of the bill; later pages take the totals from their cursor, so a
-/// listing reads its totals once.
-async fn bill_page(store: &Store, query: BillQuery) -> Result<Bill, callbill::ApiError> {
-    let BillQuery { subscriber, period, limit, cursor, .. } = query;
-    let ((call_count, total), (lines, last_key)) = match cursor {
-        Some(cursor) => {
-            ((cursor.call_count, cursor.total), store.bill_lines(&subscriber, period, limit, Some(cursor.after)).await?)
-        }
-        None => tokio::try_join!(
-            store.bill_summary(&subscriber, period),
-            store.bill_lines(&subscriber, period, limit, None),
-        )?,
-    };
-    let next_cursor = last_key.map(|after| Cursor { after, call_count, total }.encode(&subscriber));
-    Ok(Bill { subscriber, period, call_count, total, lines, next_cursor })
+    let bill = read_page(store, &query).await?;
+    Ok(with_etag(request, render(&bill, query.format, config)))
 }
 
 fn render(bill: &Bill, format: Format, config: &Config) -> Response<Body> {

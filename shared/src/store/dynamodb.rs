@@ -20,6 +20,7 @@ use super::item::{self, call_item, guard_item, guard_owner, stored_call};
 use super::schema::attr::{CALL_COUNT, REV, TOTAL_CENTS};
 use super::schema::{self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY};
 use crate::bill::{BillKey, BillLine};
+use crate::bill_page::BillStore;
 use crate::error::ApiError;
 use crate::ids::CallId;
 use crate::ingest::{CallStore, RecordWrite, StoredCall, WriteRejected};
@@ -66,6 +67,7 @@ impl Store {
             .get_item()
             .table_name(&self.table)
             .set_key(Some(item::key(schema::summary_key(subscriber, period))))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| storage_error("GetItem", e))?;
@@ -168,6 +170,22 @@ fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> Write
     // A cancelled transaction applied nothing: a conflicting transaction or a
     // throttled item is tried again shortly.
     WriteRejected::Contention
+}
+
+impl BillStore for Store {
+    async fn bill_totals(&self, subscriber: &PhoneNumber, period: Period) -> Result<(u64, Cents), ApiError> {
+        self.bill_summary(subscriber, period).await
+    }
+
+    async fn bill_lines(
+        &self,
+        subscriber: &PhoneNumber,
+        period: Period,
+        limit: usize,
+        after: Option<BillKey>,
+    ) -> Result<(Vec<BillLine>, Option<BillKey>), ApiError> {
+        Store::bill_lines(self, subscriber, period, limit, after).await
+    }
 }
 
 impl CallStore for Store {

@@ -162,7 +162,9 @@ fn event(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>, h
     for (name, value) in headers {
         header_map.insert(name.to_ascii_lowercase(), (*value).into());
     }
-    let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // rawQueryString comes percent-encoded, the parameters decoded, as API Gateway sends them.
+    let raw_query: Vec<String> =
+        query.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
     let mut parameters = serde_json::Map::new();
     for (name, value) in query {
         // API Gateway joins the values of a repeated parameter with commas.
@@ -200,6 +202,16 @@ fn event(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>, h
         event["body"] = body.into();
     }
     event
+}
+
+/// Every byte but unreserved ASCII as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A POST whose body is not text: API Gateway passes it base64-encoded.

@@ -128,7 +128,10 @@ stack_table() {
 stack_api() {
   local port=$1
   shift
-  local watch=(cargo lambda watch --invoke-address 127.0.0.1 "$@")
+  # cargo-lambda runs each function with $CARGO: scripts/cargo-for-lambda-watch
+  # builds it on its own (-p) and puts the runtime relay in front of the emulator.
+  local watch=(env "CARGO=$root/scripts/cargo-for-lambda-watch" "CALLBILL_CARGO=$(command -v cargo)"
+    cargo-lambda lambda watch --invoke-address 127.0.0.1 "$@")
   if [ -n "$port" ]; then
     local status=0
     stack_serve "cargo lambda watch" "$port" "${watch[@]}" --invoke-port "$port" || status=$?

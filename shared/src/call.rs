@@ -45,8 +45,7 @@ pub fn complete_call<'t>(
     let Event::Start { source, destination } = &start.event else {
         return Err(ApiError::internal());
     };
-    check_duration(start.call_id, start.timestamp, end.timestamp)?;
-    let price = price_call(start.timestamp, end.timestamp, tariffs.in_effect_at(start.timestamp), zone);
+    let price = price_span(&format!("call {}", start.call_id), start.timestamp, end.timestamp, tariffs, zone)?;
     Ok(PricedCall {
         call_id: start.call_id,
         source: source.clone(),
@@ -59,22 +58,40 @@ pub fn complete_call<'t>(
     })
 }
 
+/// The price of a call from `start` to `end` with the tariff in effect at its start:
+/// the one path a completing record pair and a quote both take.
+pub fn price_span<'t>(
+    what: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tariffs: &'t TariffSchedule,
+    zone: Tz,
+) -> Result<Price<'t>, ApiError> {
+    check_duration(what, start, end)?;
+    Ok(price_call(start, end, tariffs.in_effect_at(start), zone))
+}
+
+/// What a quote answers (SPEC §3): the charge a call from `start` to `end` would
+/// get if it completed now, nothing stored.
+pub fn quote(start: DateTime<Utc>, end: DateTime<Utc>, tariffs: &TariffSchedule, zone: Tz) -> Result<Charge, ApiError> {
+    let price = price_span("the quoted call", start, end, tariffs, zone)?;
+    Ok(Charge::new(&price, Period::containing(end, zone)))
+}
+
 /// A call may end no earlier than it started and at most [`MAX_CALL_DURATION`] later.
-pub fn check_duration(call_id: CallId, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ApiError> {
+fn check_duration(what: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ApiError> {
     let (start_text, end_text) = (format_timestamp(start), format_timestamp(end));
     if end < start {
         return Err(ApiError::new(
             ErrorCode::EndBeforeStart,
-            format!(
-                "call {call_id} ends at {end_text} but started at {start_text}: an end cannot be earlier than its start"
-            ),
+            format!("{what} ends at {end_text} but started at {start_text}: an end cannot be earlier than its start"),
         ));
     }
     if end - start > MAX_CALL_DURATION {
         return Err(ApiError::new(
             ErrorCode::CallTooLong,
             format!(
-                "call {call_id} would last from {start_text} to {end_text}, more than {} days: no switch holds a call \
+                "{what} would last from {start_text} to {end_text}, more than {} days: no switch holds a call \
                  that long, so a record has a wrong call_id or a record is missing; nothing was stored",
                 MAX_CALL_DURATION.num_days()
             ),
@@ -113,15 +130,21 @@ pub struct Charge {
     pub breakdown: serde_json::Value,
 }
 
+impl Charge {
+    pub fn new(price: &Price<'_>, period: Period) -> Charge {
+        Charge {
+            duration: price.duration(),
+            price: price.total,
+            period,
+            tariff_id: price.tariff_id.to_owned(),
+            breakdown: serde_json::to_value(price).expect("a price always serializes"),
+        }
+    }
+}
+
 impl From<&PricedCall<'_>> for Charge {
     fn from(call: &PricedCall<'_>) -> Charge {
-        Charge {
-            duration: call.duration,
-            price: call.price.total,
-            period: call.period,
-            tariff_id: call.price.tariff_id.to_owned(),
-            breakdown: serde_json::to_value(&call.price).expect("a price always serializes"),
-        }
+        Charge::new(&call.price, call.period)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod money;
 pub mod period;
 pub mod phone;
 pub mod pricing;
+pub mod quote;
 pub mod record;
 pub mod store;
 pub mod tariff;

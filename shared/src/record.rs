@@ -186,14 +186,22 @@ fn parse_call_id(value: Option<&Value>, kind: Option<RecordKind>) -> Result<Opti
 
 /// RFC 3339 text or Unix seconds, not too far ahead of `now`; absent means `now`.
 fn parse_record_timestamp(value: Option<&Value>, now: DateTime<Utc>, zone: Tz) -> Result<DateTime<Utc>, String> {
+    match value {
+        None => Ok(now),
+        Some(value) => parse_timestamp_value(value, now, zone),
+    }
+}
+
+/// A timestamp as a record carries it (SPEC §2): RFC 3339 text or Unix seconds, not
+/// more than [`MAX_CLOCK_SKEW`] ahead of `now`.
+pub fn parse_timestamp_value(value: &Value, now: DateTime<Utc>, zone: Tz) -> Result<DateTime<Utc>, String> {
     let timestamp = match value {
-        None => return Ok(now),
-        Some(Value::String(text)) => parse_timestamp(text, zone)?,
-        Some(Value::Number(n)) => match n.as_i64() {
+        Value::String(text) => parse_timestamp(text, zone)?,
+        Value::Number(n) => match n.as_i64() {
             Some(seconds) => from_unix_seconds(seconds)?,
             None => return Err("Unix seconds must be a whole number".to_owned()),
         },
-        Some(_) => {
+        _ => {
             return Err("must be an RFC 3339 string like 2017-12-12T15:07:13Z or integer Unix seconds".to_owned());
         }
     };

@@ -128,7 +128,7 @@ fn template_router_and_openapi_name_the_same_routes() {
 
     assert_eq!(from_template, from_router);
     assert_eq!(from_openapi, from_template.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect());
-    assert_eq!(from_template.len(), 4);
+    assert_eq!(from_template.len(), 5);
 }
 
 /// The error codes of the code are the ones openapi.yaml and the README list.

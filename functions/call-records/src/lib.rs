@@ -1,11 +1,14 @@
-//! `POST /v1/call-records`, `POST /v1/call-records/batch` and `GET /v1/calls/{call_id}`.
+//! `POST /v1/call-records`, `POST /v1/call-records/batch`, `GET /v1/calls/{call_id}`
+//! and `POST /v1/quote`.
 
 use std::time::Instant;
 
+use callbill::call::ChargeView;
 use callbill::http::{
     RouteResult, about_call, into_response, json_body, json_response, log_request, no_route, path_segments,
 };
 use callbill::ingest::CallStore;
+use callbill::quote::quote_body;
 use callbill::store::Store;
 use callbill::{ApiError, CallId, CallRecord, Config, ErrorCode, FieldErrors, Ingested, ingest, parse_record};
 use chrono::{DateTime, Utc};
@@ -21,7 +24,7 @@ pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Most records in one batch.
 pub const BATCH_RECORDS_LIMIT: usize = 100;
 
-const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls/{call_id}";
+const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls/{call_id}, POST /v1/quote";
 
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
@@ -32,6 +35,7 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
             ("post_batch", post_batch(store, config, &request, now).await)
         }
         (&Method::GET, ["v1", "calls", call_id]) => ("get_call", get_call(store, call_id).await),
+        (&Method::POST, ["v1", "quote"]) => ("post_quote", post_quote(config, &request, now)),
         _ => ("none", Err(no_route(&request, ROUTES))),
     };
     let response = into_response(result);
@@ -104,6 +108,13 @@ fn batch_records(body: Value) -> Result<Vec<Value>, ApiError> {
         Some(records) if errors.is_empty() => Ok(records),
         _ => Err(ApiError::invalid_record(errors)),
     }
+}
+
+/// The price a call would get, read and priced as a completing pair is; no storage.
+fn post_quote(config: &Config, request: &Request, now: DateTime<Utc>) -> RouteResult {
+    let body = json_body(request, RECORD_BODY_LIMIT)?;
+    let charge = quote_body(&body, now, &config.tariffs, config.zone)?;
+    Ok(json_response(200, &ChargeView::from(&charge)))
 }
 
 async fn get_call(store: &Store, call_id: &str) -> RouteResult {

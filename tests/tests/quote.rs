@@ -1,0 +1,80 @@
+//! `POST /v1/quote` (SPEC §3): the price a pair would get, exactly as the completed
+//! call shows it, with no DynamoDB request at all.
+
+use callbill_tests::{TestApi, sample};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+
+const CHARGE_FIELDS: [&str; 7] =
+    ["duration", "duration_seconds", "price", "price_cents", "period", "tariff_id", "breakdown"];
+
+fn same_charge(quote: &Value, call: &Value) -> Result<(), String> {
+    for field in CHARGE_FIELDS {
+        if quote[field] != call[field] {
+            return Err(format!("{field}: quote {} vs call {}", quote[field], call[field]));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_sample_quotes_are_its_expected_prices_without_storage() {
+    let api = TestApi::new("quote-sample").await;
+    let before = api.requests.get();
+    let mut quotes = Vec::new();
+    for want in sample()["calls"].as_array().unwrap() {
+        let (status, quote) = api.post("/v1/quote", &json!({"start": want["start"], "end": want["end"]})).await;
+        assert_eq!(status, 200, "{quote}");
+        for key in ["price", "price_cents", "duration", "duration_seconds", "period"] {
+            assert_eq!(quote[key], want[key], "call {}: {key}", want["call_id"]);
+        }
+        quotes.push((want["call_id"].clone(), quote));
+    }
+    assert_eq!(api.requests.get(), before, "a quote sends no DynamoDB request");
+
+    // Posted, each call shows exactly the quoted charge.
+    let (status, _) = api.post("/v1/call-records/batch", &json!({"records": sample()["records"]})).await;
+    assert_eq!(status, 200);
+    for (call_id, quote) in quotes {
+        let (_, call) = api.get(&format!("/v1/calls/{call_id}")).await;
+        same_charge(&quote, &call).unwrap();
+    }
+    let (status, refused) =
+        api.post("/v1/quote", &json!({"start": "2017-12-12T15:07:13Z", "end": "2017-12-12T15:07:12Z"})).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("end_before_start")));
+}
+
+#[test]
+fn a_quote_equals_the_price_stored_when_the_pair_is_posted() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let api = runtime.block_on(TestApi::new("quote-property"));
+    let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
+    let next_call = std::cell::Cell::new(1u64);
+    // Starts over 2017, lengths up to 3 days, with fractions of a second.
+    let pairs = (1_483_228_800i64..1_514_764_800, 0i64..3 * 86_400, 0u32..1_000_000_000);
+    runner
+        .run(&pairs, |(start, length, nanos)| {
+            let call_id = next_call.get();
+            next_call.set(call_id + 1);
+            let at = |seconds: i64| {
+                chrono::DateTime::from_timestamp(seconds, nanos)
+                    .unwrap()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            };
+            let (start, end) = (at(start), at(start + length));
+            let (status, quote) = runtime.block_on(api.post("/v1/quote", &json!({"start": start, "end": end})));
+            prop_assert_eq!(status, 200);
+            let records = json!({"records": [
+                {"call_id": call_id, "timestamp": start, "source": "11991230001", "destination": "2133334444"},
+                {"type": "end", "call_id": call_id, "timestamp": end},
+            ]});
+            runtime.block_on(api.post("/v1/call-records/batch", &records));
+            let (_, call) = runtime.block_on(api.get(&format!("/v1/calls/{call_id}")));
+            prop_assert_eq!(&call["status"], "completed");
+            same_charge(&quote, &call).map_err(TestCaseError::fail)?;
+            Ok(())
+        })
+        .unwrap();
+}

@@ -23,7 +23,7 @@ help: ## List the commands
 run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PORT, DYNAMODB_PORT, BILLING_TIMEZONE)
 	scripts/run-local
 
-sample: ## Post the sample data set to the running API and print the December 2017 bill
+sample: ## Post the sample data set to the running API; print the December 2017 bill, the unmatched report and a quote
 	scripts/post-sample
 
 test: check-format lint lint-template test-api test-run-stops test-rust ## Everything CI checks (.ci/run): all the targets below it up to test-rust

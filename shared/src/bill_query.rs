@@ -8,6 +8,7 @@ use lambda_http::aws_lambda_events::query_map::QueryMap;
 use crate::cursor::Cursor;
 use crate::digits::parse_digits;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::{refuse_unknown, single};
 use crate::period::Period;
 use crate::phone::PhoneNumber;
 
@@ -51,15 +52,7 @@ impl BillQuery {
                 format!("subscriber {subscriber:?} is not a telephone number: {e}"),
             )
         })?;
-        let mut unknown: Vec<&str> = query.iter().map(|(name, _)| name).filter(|n| !PARAMETERS.contains(n)).collect();
-        unknown.sort_unstable();
-        unknown.dedup();
-        if let Some(name) = unknown.first() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidQuery,
-                format!("unknown query parameter {name:?}: a bill takes only {}", PARAMETERS.join(", ")),
-            ));
-        }
+        refuse_unknown(query, &PARAMETERS, "a bill")?;
         let param = |name, code| single(query, name, code);
         let period = Period::from_query(
             param("period", ErrorCode::InvalidPeriod)?,
@@ -90,19 +83,6 @@ impl BillQuery {
             .map(|text| Cursor::decode(text, &subscriber, period))
             .transpose()?;
         Ok(BillQuery { subscriber, period, limit, format, cursor })
-    }
-}
-
-/// A query parameter's value. API Gateway joins a repeated parameter's values with
-/// commas and lambda_http splits them again: two values are ambiguous, refused with `code`.
-fn single<'q>(query: &'q QueryMap, name: &str, code: ErrorCode) -> Result<Option<&'q str>, ApiError> {
-    match query.all(name).as_deref() {
-        None => Ok(None),
-        Some([value]) => Ok(Some(value)),
-        Some(values) => Err(ApiError::new(
-            code,
-            format!("{name} is given {} times ({}): give it once", values.len(), values.join(", ")),
-        )),
     }
 }
 

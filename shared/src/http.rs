@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -97,6 +98,32 @@ pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError>
         let problem = if bytes.is_empty() { "the body is empty".to_owned() } else { e.to_string() };
         ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {problem}"))
     })
+}
+
+/// A query parameter's value. API Gateway joins a repeated parameter's values with
+/// commas and lambda_http splits them again: two values are ambiguous, refused with `code`.
+pub fn single<'q>(query: &'q QueryMap, name: &str, code: ErrorCode) -> Result<Option<&'q str>, ApiError> {
+    match query.all(name).as_deref() {
+        None => Ok(None),
+        Some([value]) => Ok(Some(value)),
+        Some(values) => Err(ApiError::new(
+            code,
+            format!("{name} is given {} times ({}): give it once", values.len(), values.join(", ")),
+        )),
+    }
+}
+
+/// `invalid_query` naming the first parameter `what` does not take.
+pub fn refuse_unknown(query: &QueryMap, known: &[&str], what: &str) -> Result<(), ApiError> {
+    let mut unknown: Vec<&str> = query.iter().map(|(name, _)| name).filter(|n| !known.contains(n)).collect();
+    unknown.sort_unstable();
+    match unknown.first() {
+        None => Ok(()),
+        Some(name) => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("unknown query parameter {name:?}: {what} takes only {}", known.join(", ")),
+        )),
+    }
 }
 
 /// `not_found` for a method and path no route serves.

@@ -25,6 +25,7 @@ pub mod record;
 pub mod store;
 pub mod tariff;
 pub mod timestamp;
+pub mod unmatched;
 
 pub use bill::{Bill, BillKey, BillLine};
 pub use call::{CallState, CallStatus, Charge, PricedCall, complete_call};

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use callbill::store::schema::{BILL_INDEX, BILL_INDEX_PROJECTION};
+use callbill::store::schema::{BILL_INDEX, BILL_INDEX_PROJECTION, UNMATCHED_INDEX, UNMATCHED_INDEX_PROJECTION};
 use callbill_tests::TestApi;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -61,23 +61,36 @@ async fn the_template_table_is_the_one_the_code_creates() {
         ),
     );
 
-    let [declared_index] = declared["GlobalSecondaryIndexes"].as_vec().unwrap().as_slice() else { panic!("one index") };
-    let [index] = table.global_secondary_indexes() else { panic!("one index") };
-    assert_eq!(declared_index["IndexName"].as_str(), index.index_name());
-    assert_eq!(index.index_name(), Some(BILL_INDEX));
-    assert_eq!(template_keys(&declared_index["KeySchema"]), table_keys(index.key_schema()));
-    let projection = index.projection().unwrap();
-    assert_eq!(
-        declared_index["Projection"]["ProjectionType"].as_str(),
-        projection.projection_type().map(|t| t.as_str())
-    );
-    assert_eq!(strings(&declared_index["Projection"]["NonKeyAttributes"]), projection.non_key_attributes());
-    assert_eq!(projection.non_key_attributes(), BILL_INDEX_PROJECTION);
+    let declared_indexes = declared["GlobalSecondaryIndexes"].as_vec().unwrap();
+    let indexes = table.global_secondary_indexes();
+    assert_eq!(declared_indexes.len(), indexes.len());
+    for (name, projection_of_code) in
+        [(BILL_INDEX, &BILL_INDEX_PROJECTION[..]), (UNMATCHED_INDEX, &UNMATCHED_INDEX_PROJECTION[..])]
+    {
+        let declared_index =
+            declared_indexes.iter().find(|i| i["IndexName"].as_str() == Some(name)).expect("declared in the template");
+        let index = indexes.iter().find(|i| i.index_name() == Some(name)).expect("created by create_table");
+        assert_eq!(template_keys(&declared_index["KeySchema"]), table_keys(index.key_schema()), "{name}");
+        let projection = index.projection().unwrap();
+        assert_eq!(
+            declared_index["Projection"]["ProjectionType"].as_str(),
+            projection.projection_type().map(|t| t.as_str())
+        );
+        assert_eq!(strings(&declared_index["Projection"]["NonKeyAttributes"]), projection.non_key_attributes());
+        assert_eq!(projection.non_key_attributes(), projection_of_code, "{name}");
+    }
 
-    // The bills function may query exactly that index.
-    let policy = &template["Resources"]["BillsFunction"]["Properties"]["Policies"][0]["Statement"][1];
-    assert_eq!(policy["Action"].as_str(), Some("dynamodb:Query"));
-    assert!(policy["Resource"].as_str().unwrap().ends_with(&format!("/index/{BILL_INDEX}")));
+    // Each function may query exactly the index it reads: bills the bills, call-records the unmatched.
+    for (function, index) in [("BillsFunction", BILL_INDEX), ("CallRecordsFunction", UNMATCHED_INDEX)] {
+        let statements = template["Resources"][function]["Properties"]["Policies"][0]["Statement"].as_vec().unwrap();
+        let queries: Vec<&str> = statements
+            .iter()
+            .filter(|s| s["Action"].as_str() == Some("dynamodb:Query"))
+            .map(|s| s["Resource"].as_str().unwrap())
+            .collect();
+        assert_eq!(queries.len(), 1, "{function}");
+        assert!(queries[0].ends_with(&format!("/index/{index}")), "{function}: {queries:?}");
+    }
 }
 
 /// Every (method, path, function) the API serves, as each document says.
@@ -128,7 +141,7 @@ fn template_router_and_openapi_name_the_same_routes() {
 
     assert_eq!(from_template, from_router);
     assert_eq!(from_openapi, from_template.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect());
-    assert_eq!(from_template.len(), 5);
+    assert_eq!(from_template.len(), 6);
 }
 
 /// The error codes of the code are the ones openapi.yaml and the README list.

@@ -1,5 +1,5 @@
-//! `POST /v1/call-records`, `POST /v1/call-records/batch`, `GET /v1/calls/{call_id}`
-//! and `POST /v1/quote`.
+//! `POST /v1/call-records`, `POST /v1/call-records/batch`, `GET /v1/calls/{call_id}`,
+//! `GET /v1/calls` (the unmatched-records report) and `POST /v1/quote`.
 
 use std::time::Instant;
 
@@ -10,10 +10,11 @@ use callbill::http::{
 use callbill::ingest::CallStore;
 use callbill::quote::quote_body;
 use callbill::store::Store;
+use callbill::unmatched::{ReportQuery, report_page};
 use callbill::{ApiError, CallId, CallRecord, Config, ErrorCode, FieldErrors, Ingested, ingest, parse_record};
 use chrono::{DateTime, Utc};
 use lambda_http::http::Method;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -24,7 +25,8 @@ pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Most records in one batch.
 pub const BATCH_RECORDS_LIMIT: usize = 100;
 
-const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls/{call_id}, POST /v1/quote";
+const ROUTES: &str =
+    "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls, GET /v1/calls/{call_id}, POST /v1/quote";
 
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
@@ -34,6 +36,7 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
         (&Method::POST, ["v1", "call-records", "batch"]) => {
             ("post_batch", post_batch(store, config, &request, now).await)
         }
+        (&Method::GET, ["v1", "calls"]) => ("get_unmatched", get_unmatched(store, config, &request, now).await),
         (&Method::GET, ["v1", "calls", call_id]) => ("get_call", get_call(store, call_id).await),
         (&Method::POST, ["v1", "quote"]) => ("post_quote", post_quote(config, &request, now)),
         _ => ("none", Err(no_route(&request, ROUTES))),
@@ -108,6 +111,12 @@ fn batch_records(body: Value) -> Result<Vec<Value>, ApiError> {
         Some(records) if errors.is_empty() => Ok(records),
         _ => Err(ApiError::invalid_record(errors)),
     }
+}
+
+/// The unmatched-records report: calls with only a start or only an end.
+async fn get_unmatched(store: &Store, config: &Config, request: &Request, now: DateTime<Utc>) -> RouteResult {
+    let query = ReportQuery::parse(&request.query_string_parameters(), now, config.zone)?;
+    Ok(json_response(200, &report_page(store, &query).await?))
 }
 
 /// The price a call would get, read and priced as a completing pair is; no storage.

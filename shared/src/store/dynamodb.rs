@@ -18,15 +18,20 @@ use aws_sdk_dynamodb::types::{
 use super::errors::{corrupt, outcome_unknown, storage_error, throttled};
 use super::item::{self, call_item, guard_item, guard_owner, stored_call};
 use super::schema::attr::{CALL_COUNT, REV, TOTAL_CENTS};
-use super::schema::{self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY};
+use super::schema::{
+    self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY, UNMATCHED_INDEX,
+    UNMATCHED_INDEX_PARTITION_KEY, UNMATCHED_INDEX_SORT_KEY,
+};
 use crate::bill::{BillKey, BillLine};
 use crate::bill_page::BillStore;
+use crate::call::CallStatus;
 use crate::error::ApiError;
 use crate::ids::CallId;
 use crate::ingest::{CallStore, RecordWrite, StoredCall, WriteRejected};
 use crate::money::Cents;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
+use crate::unmatched::{ReportKey, UnmatchedStore};
 
 /// The table of calls, record ids and bill summaries.
 #[derive(Debug, Clone)]
@@ -185,6 +190,53 @@ impl BillStore for Store {
         after: Option<BillKey>,
     ) -> Result<(Vec<BillLine>, Option<BillKey>), ApiError> {
         Store::bill_lines(self, subscriber, period, limit, after).await
+    }
+}
+
+impl UnmatchedStore for Store {
+    async fn unmatched_calls(
+        &self,
+        status: CallStatus,
+        shard: u32,
+        (first, last): (ReportKey, ReportKey),
+        resume_after: Option<ReportKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredCall>, ApiError> {
+        let partition = schema::unmatched_shard(status, shard);
+        let start_key = resume_after.map(|place| {
+            let mut key = item::key(schema::call_key(place.call_id));
+            key.insert(UNMATCHED_INDEX_PARTITION_KEY.into(), AttributeValue::S(partition.clone()));
+            key.insert(UNMATCHED_INDEX_SORT_KEY.into(), AttributeValue::S(place.to_string()));
+            key
+        });
+        let mut calls = Vec::new();
+        let mut start_key = start_key;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(UNMATCHED_INDEX)
+                .key_condition_expression("#s = :s AND #k BETWEEN :first AND :last")
+                .expression_attribute_names("#s", UNMATCHED_INDEX_PARTITION_KEY)
+                .expression_attribute_names("#k", UNMATCHED_INDEX_SORT_KEY)
+                .expression_attribute_values(":s", AttributeValue::S(partition.clone()))
+                .expression_attribute_values(":first", AttributeValue::S(first.to_string()))
+                .expression_attribute_values(":last", AttributeValue::S(last.to_string()))
+                .limit(i32::try_from(limit - calls.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|e| storage_error("Query", e))?;
+            for found in output.items() {
+                calls.push(stored_call(found).map_err(corrupt)?);
+            }
+            // DynamoDB stops at 1 MB a page: go on until `limit` or the end.
+            match output.last_evaluated_key {
+                Some(key) if calls.len() < limit => start_key = Some(key),
+                _ => return Ok(calls),
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::ingest::StoredCall;
 use crate::money::Cents;
 use crate::record::{CallRecord, Event, RecordKind};
 use crate::timestamp::format_timestamp;
+use crate::unmatched;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -70,6 +71,11 @@ pub(crate) fn call_item(call_id: CallId, rev: u64, state: &CallState) -> Item {
             item.insert(END_ID.into(), n(id));
         }
         item.insert(END_AT.into(), s(format_timestamp(end.timestamp)));
+    }
+    // Only a call with one record carries the unmatched index's keys.
+    if let Some((status, place)) = unmatched::report_place(call_id, state) {
+        item.insert(UNMATCHED_SHARD.into(), s(schema::unmatched_shard(status, unmatched::shard_of(call_id))));
+        item.insert(UNMATCHED_AT.into(), s(place.to_string()));
     }
     if let (Some(charge), Some(start), Some(subscriber)) = (&state.charge, &state.start, state.subscriber()) {
         item.insert(PERIOD.into(), s(charge.period.to_string()));
@@ -175,6 +181,12 @@ mod tests {
         let item = call_item(CallId(71), 2, &state);
         assert_eq!(item["status"].as_s().unwrap(), "completed");
         assert_eq!(item["bill_key"].as_s().unwrap(), "2017-12#2017-12-12T15:07:13.500000000Z#0000000000000071");
+        assert!(!item.contains_key("unmatched_shard"), "a completed call is not unmatched");
+        let started = CallState { start: state.start.clone(), end: None, charge: None };
+        let started_item = call_item(CallId(71), 1, &started);
+        assert_eq!(started_item["unmatched_shard"].as_s().unwrap(), "started#07", "71 mod 64");
+        assert_eq!(started_item["unmatched_at"].as_s().unwrap(), "2017-12-12T15:07:13.500000000Z#0000000000000071");
+        assert!(!started_item.contains_key("bill_key"));
         let back = stored_call(&item).unwrap();
         assert_eq!(back.rev, 2);
         assert_eq!(back.state, state);

@@ -7,7 +7,10 @@
 //! | record-id guard | `RECORD#<id>` | `call_id`, `type`: makes record ids unique across all records |
 //! | bill summary | `BILL#<subscriber>#<YYYY-MM>` | `call_count`, `total_cents` of the period |
 //!
-//! The index [`BILL_INDEX`] is sparse: only completed calls carry its keys.
+//! Both indexes are sparse: only completed calls carry the keys of [`BILL_INDEX`],
+//! only calls with one record those of [`UNMATCHED_INDEX`]. A call item is written
+//! whole each time, so the write that completes a call takes it out of the one and
+//! into the other.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -17,6 +20,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 
+use crate::call::CallStatus;
 use crate::ids::{CallId, RecordId};
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -48,6 +52,10 @@ pub mod attr {
     pub const SUBSCRIBER: &str = "subscriber";
     /// The bills index's sort key: a [`crate::bill::BillKey`].
     pub const BILL_KEY: &str = "bill_key";
+    /// The unmatched index's partition key: `<status>#<shard>`.
+    pub const UNMATCHED_SHARD: &str = "unmatched_shard";
+    /// The unmatched index's sort key: a [`crate::unmatched::ReportKey`].
+    pub const UNMATCHED_AT: &str = "unmatched_at";
 }
 
 /// The global secondary index that lists a subscriber's completed calls by period.
@@ -57,6 +65,31 @@ pub const BILL_INDEX_SORT_KEY: &str = attr::BILL_KEY;
 /// What the index carries besides its keys: exactly what a bill line needs.
 pub const BILL_INDEX_PROJECTION: [&str; 5] =
     [attr::CALL_ID, attr::DESTINATION, attr::START_AT, attr::DURATION_SECONDS, attr::PRICE_CENTS];
+
+/// The sparse global secondary index of calls that have only a start or only an
+/// end: the operator's unmatched-records report (SPEC §3).
+pub const UNMATCHED_INDEX: &str = "unmatched";
+pub const UNMATCHED_INDEX_PARTITION_KEY: &str = attr::UNMATCHED_SHARD;
+pub const UNMATCHED_INDEX_SORT_KEY: &str = attr::UNMATCHED_AT;
+/// What the unmatched index carries besides its keys: the call as stored, unpriced.
+pub const UNMATCHED_INDEX_PROJECTION: [&str; 9] = [
+    attr::CALL_ID,
+    attr::REV,
+    attr::STATUS,
+    attr::START_ID,
+    attr::START_AT,
+    attr::SOURCE,
+    attr::DESTINATION,
+    attr::END_ID,
+    attr::END_AT,
+];
+
+/// The unmatched index's partition: the call's status and its shard. Spreading each
+/// status over [`crate::unmatched::SHARDS`] partitions keeps every one of them far
+/// from DynamoDB's 1,000 writes a second (README, Table design).
+pub fn unmatched_shard(status: CallStatus, shard: u32) -> String {
+    format!("{}#{shard:02}", status.as_str())
+}
 
 pub fn call_key(call_id: CallId) -> String {
     format!("CALL#{call_id}")
@@ -85,18 +118,20 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), SdkError<C
     let key = |name: &str, key_type: KeyType| {
         KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().expect("name and type are set")
     };
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(BILL_INDEX)
-        .key_schema(key(BILL_INDEX_PARTITION_KEY, KeyType::Hash))
-        .key_schema(key(BILL_INDEX_SORT_KEY, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(BILL_INDEX_PROJECTION.map(String::from).to_vec()))
-                .build(),
-        )
-        .build()
-        .expect("name, keys and projection are set");
+    let index = |name: &str, partition: &str, sort: &str, projection: &[&str]| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition, KeyType::Hash))
+            .key_schema(key(sort, KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(projection.iter().map(|a| a.to_string()).collect()))
+                    .build(),
+            )
+            .build()
+            .expect("name, keys and projection are set")
+    };
     client
         .create_table()
         .table_name(table)
@@ -104,8 +139,21 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), SdkError<C
         .attribute_definitions(string_attribute(PARTITION_KEY))
         .attribute_definitions(string_attribute(BILL_INDEX_PARTITION_KEY))
         .attribute_definitions(string_attribute(BILL_INDEX_SORT_KEY))
+        .attribute_definitions(string_attribute(UNMATCHED_INDEX_PARTITION_KEY))
+        .attribute_definitions(string_attribute(UNMATCHED_INDEX_SORT_KEY))
         .key_schema(key(PARTITION_KEY, KeyType::Hash))
-        .global_secondary_indexes(index)
+        .global_secondary_indexes(index(
+            BILL_INDEX,
+            BILL_INDEX_PARTITION_KEY,
+            BILL_INDEX_SORT_KEY,
+            &BILL_INDEX_PROJECTION,
+        ))
+        .global_secondary_indexes(index(
+            UNMATCHED_INDEX,
+            UNMATCHED_INDEX_PARTITION_KEY,
+            UNMATCHED_INDEX_SORT_KEY,
+            &UNMATCHED_INDEX_PROJECTION,
+        ))
         .send()
         .await?;
     Ok(())

@@ -75,6 +75,44 @@ pub async fn read_page<S: BillStore>(store: &S, query: &BillQuery) -> Result<Bil
     }
 }
 
+/// The most calls an earlier API's bill lists (it has no pages).
+pub const WHOLE_BILL_LIMIT: u64 = 10_000;
+
+/// A whole month, read page by page as one listing, for the earlier APIs (SPEC §10).
+/// Over [`WHOLE_BILL_LIMIT`] calls it is refused, pointing to the paged /v1 bill.
+pub async fn read_whole<S: BillStore>(store: &S, subscriber: &PhoneNumber, period: Period) -> Result<Bill, ApiError> {
+    let mut query = BillQuery {
+        subscriber: subscriber.clone(),
+        period,
+        limit: crate::bill_query::MAX_LIMIT,
+        format: crate::bill_query::Format::Json,
+        cursor: None,
+    };
+    let mut whole: Option<Bill> = None;
+    loop {
+        let page = read_page(store, &query).await?;
+        if page.call_count > WHOLE_BILL_LIMIT {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!(
+                    "the bill of {subscriber} for {period} has {} calls, more than the {WHOLE_BILL_LIMIT} this route \
+                     lists at once: read it in pages from GET /v1/bills/{subscriber}?period={period}",
+                    page.call_count
+                ),
+            ));
+        }
+        let next = page.next_cursor.clone();
+        match whole.as_mut() {
+            None => whole = Some(Bill { next_cursor: None, ..page }),
+            Some(bill) => bill.lines.extend(page.lines),
+        }
+        match next {
+            None => return Ok(whole.expect("at least one page")),
+            Some(text) => query.cursor = Some(Cursor::decode(&text, subscriber, period)?),
+        }
+    }
+}
+
 fn bill_changed(subscriber: &PhoneNumber, period: Period) -> ApiError {
     ApiError::new(
         ErrorCode::BillChanged,

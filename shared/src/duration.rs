@@ -13,12 +13,17 @@ impl CallDuration {
     pub fn seconds(self) -> u64 {
         self.0
     }
+
+    /// Hours (unbounded), minutes and seconds.
+    pub fn hms(self) -> (u64, u64, u64) {
+        (self.0 / 3600, self.0 % 3600 / 60, self.0 % 60)
+    }
 }
 
 impl fmt::Display for CallDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.0;
-        write!(f, "{}h{}m{}s", s / 3600, s % 3600 / 60, s % 60)
+        let (h, m, s) = self.hms();
+        write!(f, "{h}h{m}m{s}s")
     }
 }
 

@@ -85,8 +85,8 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
-/// The request body as JSON, refused when larger than `max_bytes` or not JSON.
-pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError> {
+/// The request body, refused when larger than `max_bytes`.
+pub fn body_within(request: &Request, max_bytes: usize) -> Result<&[u8], ApiError> {
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > max_bytes {
         return Err(ApiError::new(
@@ -94,6 +94,12 @@ pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError>
             format!("the body has {} bytes; at most {max_bytes} are accepted here", bytes.len()),
         ));
     }
+    Ok(bytes)
+}
+
+/// The request body as JSON, refused when larger than `max_bytes` or not JSON.
+pub fn json_body(request: &Request, max_bytes: usize) -> Result<Value, ApiError> {
+    let bytes = body_within(request, max_bytes)?;
     crate::json::from_slice(bytes).map_err(|e| {
         let problem = if bytes.is_empty() { "the body is empty".to_owned() } else { e.to_string() };
         ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {problem}"))

@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod ingest;
 pub mod json;
+pub mod legacy;
 pub mod money;
 pub mod period;
 pub mod phone;

@@ -37,6 +37,15 @@ impl Mul<i64> for Cents {
     }
 }
 
+impl Cents {
+    /// Reais with a decimal point and two decimals, no grouping: `1234.56`, `-0.05`.
+    pub fn decimal(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
 impl Sum for Cents {
     fn sum<I: Iterator<Item = Cents>>(iter: I) -> Cents {
         iter.fold(Cents::ZERO, Add::add)
@@ -63,6 +72,15 @@ impl fmt::Display for Cents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_have_a_point_and_two_places() {
+        for (cents, text) in
+            [(0, "0.00"), (5, "0.05"), (9081, "90.81"), (9080, "90.80"), (123_456, "1234.56"), (-5, "-0.05")]
+        {
+            assert_eq!(Cents(cents).decimal(), text);
+        }
+    }
 
     #[test]
     fn displays_in_brazilian_form() {

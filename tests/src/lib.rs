@@ -110,7 +110,15 @@ impl TestApi {
 
     /// Sends a request to the function that serves its route.
     pub async fn send(&self, request: Request) -> Response<Body> {
-        let function = if request.uri().path().starts_with("/v1/bills") { "bills" } else { "call-records" };
+        let path = request.uri().path();
+        let bills = [
+            "/v1/bills",
+            "/api/v1/get_phone_bill",
+            "/billing/",
+            "/v1/telephony/bill-report",
+            "/call_records/telephone_bill",
+        ];
+        let function = if bills.iter().any(|p| path.starts_with(p)) { "bills" } else { "call-records" };
         match function {
             "bills" => bills::handle(&self.store, &self.config, request).await,
             _ => call_records::handle(&self.store, &self.config, request).await,

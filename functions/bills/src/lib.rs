@@ -2,11 +2,16 @@
 
 use std::time::Instant;
 
-use callbill::bill_page::read_page;
+use callbill::bill_page::{read_page, read_whole};
 use callbill::bill_query::{BillQuery, Format};
 use callbill::http::{
     RouteResult, into_response, json_response, log_request, no_route, path_segments, response, with_etag,
 };
+use callbill::legacy::olist::GetPhoneBill;
+use callbill::legacy::signaling::BillingBill;
+use callbill::legacy::sparrow::TelephoneBill;
+use callbill::legacy::telephony::BillReport;
+use callbill::legacy::{BillApi, is_storage_failure};
 use callbill::store::Store;
 use callbill::{Bill, Config};
 use chrono::Utc;
@@ -20,11 +25,57 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
     let started = Instant::now();
     let result = match (request.method(), path_segments(&request).as_slice()) {
         (&Method::GET, ["v1", "bills", subscriber]) => get_bill(store, config, &request, subscriber).await,
-        _ => Err(no_route(&request, "GET /v1/bills/{subscriber}")),
+        // The earlier systems' bill routes (SPEC §10), with or without the trailing slash.
+        (&Method::GET, ["api", "v1", "get_phone_bill"]) => {
+            Ok(legacy_bill(&GetPhoneBill, None, store, config, &request).await)
+        }
+        (&Method::GET, ["billing", "bill"]) => Ok(legacy_bill(&BillingBill, None, store, config, &request).await),
+        (&Method::GET, ["v1", "telephony", "bill-report", number]) => {
+            Ok(legacy_bill(&BillReport, Some(number), store, config, &request).await)
+        }
+        (&Method::GET, ["call_records", "telephone_bill"]) => {
+            Ok(legacy_bill(&TelephoneBill, None, store, config, &request).await)
+        }
+        _ => Err(no_route(&request, ROUTES)),
     };
     let response = into_response(result);
-    log_request("get_bill", &response, started);
+    log_request(route_name(&request), &response, started);
     Ok(response)
+}
+
+const ROUTES: &str = "GET /v1/bills/{subscriber}, GET /api/v1/get_phone_bill/, GET /billing/bill, \
+     GET /v1/telephony/bill-report/{number}/, GET /call_records/telephone_bill/";
+
+/// An earlier API's bill route: its adapter reads whose bill and which period, the
+/// domain reads the whole month, the adapter answers in its own shapes. Storage
+/// failures keep the /v1 envelope and `Retry-After`.
+async fn legacy_bill(
+    api: &impl BillApi,
+    number: Option<&str>,
+    store: &Store,
+    config: &Config,
+    request: &Request,
+) -> Response<Body> {
+    let query = request.query_string_parameters();
+    let (subscriber, period) = match api.query(number, &query, Utc::now(), config.zone) {
+        Ok(asked) => asked,
+        Err(reply) => return reply.into_response(),
+    };
+    match read_whole(store, &subscriber, period).await {
+        Err(error) if is_storage_failure(&error) => into_response(Err(error)),
+        bill => with_etag(request, api.answer(bill, config.zone).into_response()),
+    }
+}
+
+fn route_name(request: &Request) -> &'static str {
+    match path_segments(request).first().copied() {
+        Some("v1") if request.uri().path().starts_with("/v1/telephony") => "bill_report",
+        Some("v1") => "get_bill",
+        Some("api") => "get_phone_bill",
+        Some("billing") => "billing_bill",
+        Some("call_records") => "telephone_bill",
+        _ => "none",
+    }
 }
 
 async fn get_bill(store: &Store, config: &Config, request: &Request, subscriber: &str) -> RouteResult {

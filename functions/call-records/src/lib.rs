@@ -5,15 +5,21 @@ use std::time::Instant;
 
 use callbill::call::ChargeView;
 use callbill::http::{
-    RouteResult, about_call, into_response, json_body, json_response, log_request, no_route, path_segments,
+    RouteResult, about_call, body_within, into_response, json_body, json_response, log_request, no_route, path_segments,
 };
 use callbill::ingest::CallStore;
+use callbill::legacy::olist::AddRegister;
+use callbill::legacy::signaling::Signaling;
+use callbill::legacy::sparrow::{self, CallRecords};
+use callbill::legacy::telephony::CallEvents;
+use callbill::legacy::{Posted, RecordApi, is_storage_failure};
 use callbill::quote::quote_body;
 use callbill::store::Store;
 use callbill::unmatched::{ReportQuery, report_page};
 use callbill::{ApiError, CallId, CallRecord, Config, ErrorCode, FieldErrors, Ingested, ingest, parse_record};
 use chrono::{DateTime, Utc};
-use lambda_http::http::Method;
+use lambda_http::http::header::{CONTENT_TYPE, LINK};
+use lambda_http::http::{HeaderValue, Method};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
@@ -25,8 +31,9 @@ pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Most records in one batch.
 pub const BATCH_RECORDS_LIMIT: usize = 100;
 
-const ROUTES: &str =
-    "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls, GET /v1/calls/{call_id}, POST /v1/quote";
+const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v1/calls, GET /v1/calls/{call_id}, \
+     POST /v1/quote, POST /api/v1/add_register/, POST /signaling/, POST /v1/telephony/call-events/, \
+     POST /call_records/, GET /call_records/";
 
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
@@ -39,6 +46,20 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
         (&Method::GET, ["v1", "calls"]) => ("get_unmatched", get_unmatched(store, config, &request, now).await),
         (&Method::GET, ["v1", "calls", call_id]) => ("get_call", get_call(store, call_id).await),
         (&Method::POST, ["v1", "quote"]) => ("post_quote", post_quote(config, &request, now)),
+        // The earlier systems' record routes (SPEC §10), with or without the trailing slash.
+        (&Method::POST, ["api", "v1", "add_register"]) => {
+            ("add_register", Ok(legacy_record(&AddRegister, store, config, &request, now).await))
+        }
+        (&Method::POST, ["signaling"]) => {
+            ("signaling", Ok(legacy_record(&Signaling, store, config, &request, now).await))
+        }
+        (&Method::POST, ["v1", "telephony", "call-events"]) => {
+            ("call_events", Ok(legacy_record(&CallEvents, store, config, &request, now).await))
+        }
+        (&Method::POST, ["call_records"]) => {
+            ("sparrow_post", Ok(legacy_record(&CallRecords, store, config, &request, now).await))
+        }
+        (&Method::GET, ["call_records"]) => ("sparrow_list", list_call_records(store, &request).await),
         _ => ("none", Err(no_route(&request, ROUTES))),
     };
     let response = into_response(result);
@@ -124,6 +145,51 @@ fn post_quote(config: &Config, request: &Request, now: DateTime<Utc>) -> RouteRe
     let body = json_body(request, RECORD_BODY_LIMIT)?;
     let charge = quote_body(&body, now, &config.tariffs, config.zone)?;
     Ok(json_response(200, &ChargeView::from(&charge)))
+}
+
+/// An earlier API's record route: its adapter reads the request into a /v1 record,
+/// the domain stores it, and the adapter answers in its own shapes. Storage
+/// failures keep the /v1 envelope and `Retry-After`.
+async fn legacy_record(
+    api: &impl RecordApi,
+    store: &Store,
+    config: &Config,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> Response<Body> {
+    let body = match body_within(request, RECORD_BODY_LIMIT) {
+        Ok(body) => body,
+        Err(error) => return into_response(Err(error)),
+    };
+    let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let posted = Posted { body, form: content_type.starts_with("application/x-www-form-urlencoded") };
+    let v1_record = match api.record(&posted) {
+        Ok(v1_record) => v1_record,
+        Err(reply) => return reply.into_response(),
+    };
+    let result = ingest_one(store, config, &v1_record, now).await;
+    match &result {
+        Err(error) if is_storage_failure(error) => into_response(Err(error.clone())),
+        Ok(ingested) => about_call(api.answer(&result).into_response(), ingested.record().call_id),
+        Err(_) => api.answer(&result).into_response(),
+    }
+}
+
+/// Sparrow's `GET /call_records/`: every stored record once, in the table's order,
+/// with the next page in a `Link` header.
+async fn list_call_records(store: &Store, request: &Request) -> RouteResult {
+    let (limit, after) = match sparrow::listing_query(&request.query_string_parameters()) {
+        Ok(query) => query,
+        Err(reply) => return Ok(reply.into_response()),
+    };
+    let (calls, more) = store.scan_calls(after, limit).await?;
+    let (records, resume_after) = sparrow::listing_page(&calls, limit, more);
+    let mut response = json_response(200, &records);
+    if let Some(call_id) = resume_after {
+        let link = format!("</call_records/?limit={limit}&cursor={call_id}>; rel=\"next\"");
+        response.headers_mut().insert(LINK, HeaderValue::from_str(&link).expect("ASCII"));
+    }
+    Ok(response)
 }
 
 async fn get_call(store: &Store, call_id: &str) -> RouteResult {

@@ -177,6 +177,37 @@ fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> Write
     WriteRejected::Contention
 }
 
+impl Store {
+    /// Up to `count` calls in the table's own order (a scan), after the call
+    /// `after`; with whether more may follow. Only call items are returned.
+    pub async fn scan_calls(&self, after: Option<CallId>, count: usize) -> Result<(Vec<StoredCall>, bool), ApiError> {
+        let mut calls = Vec::with_capacity(count.min(1024));
+        let mut start_key = after.map(|id| item::key(schema::call_key(id)));
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(#pk, :call)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":call", AttributeValue::S(schema::call_key_prefix().to_owned()))
+                .limit(i32::try_from(count - calls.len()).unwrap_or(i32::MAX).max(1))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|e| storage_error("Scan", e))?;
+            for found in output.items() {
+                calls.push(stored_call(found).map_err(corrupt)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if calls.len() < count => start_key = Some(key),
+                Some(_) => return Ok((calls, true)),
+                None => return Ok((calls, false)),
+            }
+        }
+    }
+}
+
 impl BillStore for Store {
     async fn bill_totals(&self, subscriber: &PhoneNumber, period: Period) -> Result<(u64, Cents), ApiError> {
         self.bill_summary(subscriber, period).await

@@ -92,7 +92,12 @@ pub fn unmatched_shard(status: CallStatus, shard: u32) -> String {
 }
 
 pub fn call_key(call_id: CallId) -> String {
-    format!("CALL#{call_id}")
+    format!("{}{call_id}", call_key_prefix())
+}
+
+/// What every call item's key begins with.
+pub fn call_key_prefix() -> &'static str {
+    "CALL#"
 }
 
 pub fn record_key(id: RecordId) -> String {

@@ -50,7 +50,7 @@ test-api: $(NPM_INSTALLED) $(DEV_TOOLS) ## The local stack checked against opena
 test-run-stops: $(NPM_INSTALLED) $(DEV_TOOLS) ## make run stops exactly what it started on INT, TERM and HUP
 	scripts/test-run-stops
 
-test-local-answers: $(NPM_INSTALLED) $(DEV_TOOLS) ## The local stack loses no answer: 2,000 bill pages of 1,000 lines, 2,000 batches (PAGES, BATCHES)
+test-local-answers: $(NPM_INSTALLED) $(DEV_TOOLS) ## Counts answers the local emulator loses: 2,000 bill pages of 1,000 lines, 2,000 batches (PAGES, BATCHES)
 	scripts/test-local-answers
 
 fuzz: $(NPM_INSTALLED) ## 200,000 hostile requests over both handlers against DynamoDB Local (HOSTILE_CASES)

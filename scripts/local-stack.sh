@@ -129,7 +129,7 @@ stack_api() {
   local port=$1
   shift
   # cargo-lambda runs each function with $CARGO: scripts/cargo-for-lambda-watch
-  # builds it on its own (-p) and puts the runtime relay in front of the emulator.
+  # builds it on its own (-p), with the features sam build gives it.
   local watch=(env "CARGO=$root/scripts/cargo-for-lambda-watch" "CALLBILL_CARGO=$(command -v cargo)"
     cargo-lambda lambda watch --invoke-address 127.0.0.1 "$@")
   if [ -n "$port" ]; then

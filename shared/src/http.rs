@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::CallId;
+use crate::metrics::{self, Metric};
 
 const JSON: &str = "application/json";
 
@@ -145,8 +146,23 @@ pub fn path_segments(request: &Request) -> Vec<&str> {
     request.uri().path().split('/').filter(|s| !s.is_empty()).collect()
 }
 
-/// The one structured log line of a request.
-pub fn log_request(route: &str, response: &Response<Body>, started: Instant) {
+/// The metric lines of a request, as written to the log: carried by its response so
+/// that what the log got can be read back.
+#[derive(Debug, Clone, Default)]
+pub struct MetricLines(pub Vec<String>);
+
+/// The one structured log line of a request, and its metrics (EMF lines on stdout,
+/// where Lambda sends them to CloudWatch as they are).
+pub fn log_request(route: &str, response: &mut Response<Body>, mut counts: metrics::Counts, started: Instant) {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        counts.push((Metric::Unavailable, 1));
+    }
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
+    let lines = metrics::emf_lines(&function, chrono::Utc::now().timestamp_millis(), counts);
+    for line in &lines {
+        println!("{line}");
+    }
+    response.extensions_mut().insert(MetricLines(lines));
     tracing::info!(
         route,
         status = response.status().as_u16(),

@@ -163,11 +163,14 @@ async fn unknown_calls_and_routes_are_404() {
     }
     let not_calls = ["/v1/calls/999", "/v1/calls/abc", "/v1/calls/0", "/v1/calls/99999999999999999999"];
     // Only ASCII digits name a call: `+71`, ` 71` and `71 ` are not call 71.
-    let not_ids = ["/v1/calls/+71", "/v1/calls/%2071", "/v1/calls/71%20", "/v1/calls/"];
+    let not_ids = ["/v1/calls/+71", "/v1/calls/%2071", "/v1/calls/71%20"];
     for path in not_calls.into_iter().chain(not_ids).chain(["/v1/nothing"]) {
         let (status, reply) = api.get(path).await;
         assert_eq!((status, reply["error"]["code"].as_str()), (404, Some("not_found")), "{path}");
     }
+    // Without an id, /v1/calls/ is the unmatched-records report, which needs a status.
+    let (status, reply) = api.get("/v1/calls/").await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (400, Some("invalid_query")));
     let (status, reply) = callbill_tests::reply(api.send(request("DELETE", "/v1/call-records", &[], None, &[])).await);
     assert_eq!((status, reply["error"]["code"].as_str()), (404, Some("not_found")));
 }

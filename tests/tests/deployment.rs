@@ -91,6 +91,20 @@ async fn the_template_table_is_the_one_the_code_creates() {
         assert_eq!(queries.len(), 1, "{function}");
         assert!(queries[0].ends_with(&format!("/index/{index}")), "{function}: {queries:?}");
     }
+    // Only call-records scans (Sparrow's listing); bills reads items, never scans.
+    let actions = |function: &str| -> Vec<String> {
+        template["Resources"][function]["Properties"]["Policies"][0]["Statement"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .flat_map(|s| match &s["Action"] {
+                Yaml::Array(list) => list.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+                action => vec![action.as_str().unwrap().to_owned()],
+            })
+            .collect()
+    };
+    assert!(actions("CallRecordsFunction").contains(&"dynamodb:Scan".to_owned()));
+    assert!(!actions("BillsFunction").contains(&"dynamodb:Scan".to_owned()));
 }
 
 /// Every (method, path, function) the API serves, as each document says.
@@ -165,4 +179,90 @@ fn openapi_and_readme_list_the_error_codes_of_the_code() {
     for code in &codes {
         assert!(section.contains(&format!("`{code}`")), "README's Errors section does not list {code}");
     }
+}
+
+/// Metrics AWS emits that the template's alarms and dashboard may name, by
+/// namespace (from the CloudWatch documentation of each service).
+const AWS_METRICS: [(&str, &[&str]); 3] = [
+    ("AWS/ApiGateway", &["Count", "4xx", "5xx", "Latency", "IntegrationLatency", "DataProcessed"]),
+    ("AWS/Lambda", &["Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions"]),
+    (
+        "AWS/DynamoDB",
+        &[
+            "ConsumedReadCapacityUnits",
+            "ConsumedWriteCapacityUnits",
+            "ReadThrottleEvents",
+            "WriteThrottleEvents",
+            "ThrottledRequests",
+            "SystemErrors",
+            "UserErrors",
+            "SuccessfulRequestLatency",
+        ],
+    ),
+];
+
+fn emitted(namespace: &str, metric: &str) -> bool {
+    if namespace == callbill::metrics::NAMESPACE {
+        return callbill::metrics::Metric::NAMES.contains(&metric);
+    }
+    AWS_METRICS.iter().any(|(ns, names)| *ns == namespace && names.contains(&metric))
+}
+
+/// Every alarm and dashboard widget names a metric that the functions or AWS emit,
+/// and every alarm notifies the optional topic.
+#[test]
+fn alarms_and_dashboard_name_metrics_that_exist() {
+    let template = yaml("template.yaml");
+    let resources = template["Resources"].as_hash().unwrap();
+    let mut alarms = 0;
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::CloudWatch::Alarm") {
+            continue;
+        }
+        alarms += 1;
+        let properties = &resource["Properties"];
+        let mut named = Vec::new();
+        if let Some(metric) = properties["MetricName"].as_str() {
+            named.push((properties["Namespace"].as_str().unwrap().to_owned(), metric.to_owned()));
+        }
+        for query in properties["Metrics"].as_vec().into_iter().flatten() {
+            let metric = &query["MetricStat"]["Metric"];
+            if let Some(metric_name) = metric["MetricName"].as_str() {
+                named.push((metric["Namespace"].as_str().unwrap().to_owned(), metric_name.to_owned()));
+            }
+        }
+        assert!(!named.is_empty(), "{name:?} names no metric");
+        for (namespace, metric) in named {
+            assert!(emitted(&namespace, &metric), "{name:?}: {namespace} {metric} is not emitted");
+        }
+        assert!(!properties["AlarmActions"].is_badvalue(), "{name:?} notifies the alarm topic");
+    }
+    assert_eq!(
+        alarms, 9,
+        "API 5xx, errors and throttles of 2 functions, DynamoDB read/write throttles and system errors, 503s"
+    );
+
+    let body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"].as_str().unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(body).expect("the dashboard body is JSON");
+    let mut checked = 0;
+    for widget in dashboard["widgets"].as_array().unwrap() {
+        for line in widget["properties"]["metrics"].as_array().unwrap() {
+            let line = line.as_array().unwrap();
+            match line[0].as_str() {
+                Some(namespace) => {
+                    assert!(emitted(namespace, line[1].as_str().unwrap()), "{line:?}");
+                    checked += 1;
+                }
+                None => {
+                    // SEARCH('{Namespace,Dimensions...} MetricName="X" ...')
+                    let expression = line[0]["expression"].as_str().unwrap();
+                    let namespace = expression.split('{').nth(1).unwrap().split(',').next().unwrap();
+                    let metric = expression.split("MetricName=\"").nth(1).unwrap().split('"').next().unwrap();
+                    assert!(emitted(namespace, metric), "{expression}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 15, "{checked} widget metrics");
 }

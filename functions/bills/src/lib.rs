@@ -12,6 +12,7 @@ use callbill::legacy::signaling::BillingBill;
 use callbill::legacy::sparrow::TelephoneBill;
 use callbill::legacy::telephony::BillReport;
 use callbill::legacy::{BillApi, is_storage_failure};
+use callbill::metrics::{self, Metric};
 use callbill::store::Store;
 use callbill::{Bill, Config};
 use chrono::Utc;
@@ -23,23 +24,29 @@ pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
-    let result = match (request.method(), path_segments(&request).as_slice()) {
-        (&Method::GET, ["v1", "bills", subscriber]) => get_bill(store, config, &request, subscriber).await,
-        // The earlier systems' bill routes (SPEC §10), with or without the trailing slash.
-        (&Method::GET, ["api", "v1", "get_phone_bill"]) => {
-            Ok(legacy_bill(&GetPhoneBill, None, store, config, &request).await)
+    let (result, mut counts) = metrics::measured(async {
+        match (request.method(), path_segments(&request).as_slice()) {
+            (&Method::GET, ["v1", "bills", subscriber]) => get_bill(store, config, &request, subscriber).await,
+            // The earlier systems' bill routes (SPEC §10), with or without the trailing slash.
+            (&Method::GET, ["api", "v1", "get_phone_bill"]) => {
+                Ok(legacy_bill(&GetPhoneBill, None, store, config, &request).await)
+            }
+            (&Method::GET, ["billing", "bill"]) => Ok(legacy_bill(&BillingBill, None, store, config, &request).await),
+            (&Method::GET, ["v1", "telephony", "bill-report", number]) => {
+                Ok(legacy_bill(&BillReport, Some(number), store, config, &request).await)
+            }
+            (&Method::GET, ["call_records", "telephone_bill"]) => {
+                Ok(legacy_bill(&TelephoneBill, None, store, config, &request).await)
+            }
+            _ => Err(no_route(&request, ROUTES)),
         }
-        (&Method::GET, ["billing", "bill"]) => Ok(legacy_bill(&BillingBill, None, store, config, &request).await),
-        (&Method::GET, ["v1", "telephony", "bill-report", number]) => {
-            Ok(legacy_bill(&BillReport, Some(number), store, config, &request).await)
-        }
-        (&Method::GET, ["call_records", "telephone_bill"]) => {
-            Ok(legacy_bill(&TelephoneBill, None, store, config, &request).await)
-        }
-        _ => Err(no_route(&request, ROUTES)),
-    };
-    let response = into_response(result);
-    log_request(route_name(&request), &response, started);
+    })
+    .await;
+    let mut response = into_response(result);
+    if response.status().is_success() {
+        counts.push((Metric::BillPagesServed, 1));
+    }
+    log_request(route_name(&request), &mut response, counts, started);
     Ok(response)
 }
 

@@ -13,6 +13,7 @@ use callbill::legacy::signaling::Signaling;
 use callbill::legacy::sparrow::{self, CallRecords};
 use callbill::legacy::telephony::CallEvents;
 use callbill::legacy::{Posted, RecordApi, is_storage_failure};
+use callbill::metrics::{self, Metric};
 use callbill::quote::quote_body;
 use callbill::store::Store;
 use callbill::unmatched::{ReportQuery, report_page};
@@ -38,32 +39,35 @@ const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
     let now = Utc::now();
-    let (route, result) = match (request.method(), path_segments(&request).as_slice()) {
-        (&Method::POST, ["v1", "call-records"]) => ("post_record", post_record(store, config, &request, now).await),
-        (&Method::POST, ["v1", "call-records", "batch"]) => {
-            ("post_batch", post_batch(store, config, &request, now).await)
+    let ((route, result), counts) = metrics::measured(async {
+        match (request.method(), path_segments(&request).as_slice()) {
+            (&Method::POST, ["v1", "call-records"]) => ("post_record", post_record(store, config, &request, now).await),
+            (&Method::POST, ["v1", "call-records", "batch"]) => {
+                ("post_batch", post_batch(store, config, &request, now).await)
+            }
+            (&Method::GET, ["v1", "calls"]) => ("get_unmatched", get_unmatched(store, config, &request, now).await),
+            (&Method::GET, ["v1", "calls", call_id]) => ("get_call", get_call(store, call_id).await),
+            (&Method::POST, ["v1", "quote"]) => ("post_quote", post_quote(config, &request, now)),
+            // The earlier systems' record routes (SPEC §10), with or without the trailing slash.
+            (&Method::POST, ["api", "v1", "add_register"]) => {
+                ("add_register", Ok(legacy_record(&AddRegister, store, config, &request, now).await))
+            }
+            (&Method::POST, ["signaling"]) => {
+                ("signaling", Ok(legacy_record(&Signaling, store, config, &request, now).await))
+            }
+            (&Method::POST, ["v1", "telephony", "call-events"]) => {
+                ("call_events", Ok(legacy_record(&CallEvents, store, config, &request, now).await))
+            }
+            (&Method::POST, ["call_records"]) => {
+                ("sparrow_post", Ok(legacy_record(&CallRecords, store, config, &request, now).await))
+            }
+            (&Method::GET, ["call_records"]) => ("sparrow_list", list_call_records(store, &request).await),
+            _ => ("none", Err(no_route(&request, ROUTES))),
         }
-        (&Method::GET, ["v1", "calls"]) => ("get_unmatched", get_unmatched(store, config, &request, now).await),
-        (&Method::GET, ["v1", "calls", call_id]) => ("get_call", get_call(store, call_id).await),
-        (&Method::POST, ["v1", "quote"]) => ("post_quote", post_quote(config, &request, now)),
-        // The earlier systems' record routes (SPEC §10), with or without the trailing slash.
-        (&Method::POST, ["api", "v1", "add_register"]) => {
-            ("add_register", Ok(legacy_record(&AddRegister, store, config, &request, now).await))
-        }
-        (&Method::POST, ["signaling"]) => {
-            ("signaling", Ok(legacy_record(&Signaling, store, config, &request, now).await))
-        }
-        (&Method::POST, ["v1", "telephony", "call-events"]) => {
-            ("call_events", Ok(legacy_record(&CallEvents, store, config, &request, now).await))
-        }
-        (&Method::POST, ["call_records"]) => {
-            ("sparrow_post", Ok(legacy_record(&CallRecords, store, config, &request, now).await))
-        }
-        (&Method::GET, ["call_records"]) => ("sparrow_list", list_call_records(store, &request).await),
-        _ => ("none", Err(no_route(&request, ROUTES))),
-    };
-    let response = into_response(result);
-    log_request(route, &response, started);
+    })
+    .await;
+    let mut response = into_response(result);
+    log_request(route, &mut response, counts, started);
     Ok(response)
 }
 
@@ -75,8 +79,18 @@ async fn post_record(store: &Store, config: &Config, request: &Request, now: Dat
 }
 
 async fn ingest_one(store: &Store, config: &Config, body: &Value, now: DateTime<Utc>) -> Result<Ingested, ApiError> {
-    let record = parse_record(body, now, config.zone)?;
-    ingest(store, record, &config.tariffs, config.zone).await
+    let ingested = match parse_record(body, now, config.zone) {
+        Ok(record) => ingest(store, record, &config.tariffs, config.zone).await,
+        Err(error) => Err(error),
+    };
+    match &ingested {
+        Ok(Ingested::Created(_)) => metrics::count(Metric::RecordsCreated),
+        Ok(Ingested::Replayed(_)) => metrics::count(Metric::RecordsReplayed),
+        // A 5xx refuses nothing: it is counted as Unavailable with its answer.
+        Err(error) if error.status() < 500 => metrics::count(Metric::RecordsRefused(error.code)),
+        Err(_) => {}
+    }
+    ingested
 }
 
 /// One record's result in a batch answer.

@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use crate::call::{CallState, Charge, PricedCall, complete_call};
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{ASSIGNED_CALL_IDS, CallId};
+use crate::metrics::{self, Metric};
 use crate::phone::PhoneNumber;
 use crate::record::{CallRecord, NewRecord, RecordKind};
 use crate::tariff::TariffSchedule;
@@ -147,7 +148,13 @@ async fn ingest_record<S: CallStore>(
         };
         let next = with_record(&stored.state, &record, priced.as_ref());
         match store.write_record(RecordWrite { record: &record, rev: stored.rev, next: &next }).await {
-            Ok(()) => return Ok(Ingested::Created(record)),
+            Ok(()) => {
+                if let Some(charge) = &next.charge {
+                    metrics::count(Metric::CallsCompleted);
+                    metrics::add(Metric::CentsBilled, u64::try_from(charge.price.0).unwrap_or_default());
+                }
+                return Ok(Ingested::Created(record));
+            }
             // The call changed: decide again on what it holds now, so that a conflict
             // with the call's own records is reported before one with the record id.
             Err(WriteRejected::Conflict { call: Some(current), .. }) => known = Some(*current),
@@ -244,6 +251,7 @@ fn with_record(state: &CallState, record: &CallRecord, priced: Option<&PricedCal
 /// Waits a little longer after each contended attempt, with jitter so that racing
 /// writers spread out.
 async fn backoff(attempt: u32) {
+    metrics::count(Metric::StorageRetries);
     let base = 5u64 << attempt.min(6);
     tokio::time::sleep(Duration::from_millis(base + fastrand::u64(0..=base))).await;
 }

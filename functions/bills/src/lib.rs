@@ -24,7 +24,8 @@ pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
-    let (result, mut counts) = metrics::measured(async {
+    // Boxed: the routes' futures together are large, and a request's should not sit on the stack.
+    let (result, mut counts) = Box::pin(metrics::measured(async {
         match (request.method(), path_segments(&request).as_slice()) {
             (&Method::GET, ["v1", "bills", subscriber]) => get_bill(store, config, &request, subscriber).await,
             // The earlier systems' bill routes (SPEC §10), with or without the trailing slash.
@@ -40,7 +41,7 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
             }
             _ => Err(no_route(&request, ROUTES)),
         }
-    })
+    }))
     .await;
     let mut response = into_response(result);
     if response.status().is_success() {

@@ -39,7 +39,8 @@ const ROUTES: &str = "POST /v1/call-records, POST /v1/call-records/batch, GET /v
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
     let now = Utc::now();
-    let ((route, result), counts) = metrics::measured(async {
+    // Boxed: the routes' futures together are large, and a request's should not sit on the stack.
+    let ((route, result), counts) = Box::pin(metrics::measured(async {
         match (request.method(), path_segments(&request).as_slice()) {
             (&Method::POST, ["v1", "call-records"]) => ("post_record", post_record(store, config, &request, now).await),
             (&Method::POST, ["v1", "call-records", "batch"]) => {
@@ -64,7 +65,7 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
             (&Method::GET, ["call_records"]) => ("sparrow_list", list_call_records(store, &request).await),
             _ => ("none", Err(no_route(&request, ROUTES))),
         }
-    })
+    }))
     .await;
     let mut response = into_response(result);
     log_request(route, &mut response, counts, started);

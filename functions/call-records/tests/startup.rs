@@ -7,3 +7,8 @@ mod startup;
 fn refuses_to_start_without_a_valid_configuration() {
     startup::refuses_to_start_without_a_valid_configuration(env!("CARGO_BIN_EXE_call-records"));
 }
+
+#[test]
+fn refuses_to_start_without_its_table() {
+    startup::refuses_to_start_without_its_table(env!("CARGO_BIN_EXE_call-records"));
+}

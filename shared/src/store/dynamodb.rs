@@ -33,6 +33,15 @@ use crate::period::Period;
 use crate::phone::PhoneNumber;
 use crate::unmatched::{ReportKey, UnmatchedStore};
 
+/// Why a function cannot start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("table {0:?} does not exist: set TABLE_NAME to callbill's DynamoDB table")]
+    NoTable(String),
+    #[error("cannot read table {0:?} at start-up: {1}")]
+    Unreachable(String, String),
+}
+
 /// The table of calls, record ids and bill summaries.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -59,6 +68,20 @@ impl Store {
             .load()
             .await;
         Store::new(Client::new(&sdk), table)
+    }
+
+    /// One cheap request at start-up (SPEC §8): it opens the connection, so that the
+    /// first request pays no handshake, and proves the table is there, so that a
+    /// wrong `TABLE_NAME` stops the function before it serves anything.
+    pub async fn probe(&self) -> Result<(), StartupError> {
+        let probe = self.client.get_item().table_name(&self.table).set_key(Some(item::key(schema::probe_key())));
+        match probe.send().await {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+                Err(StartupError::NoTable(self.table.clone()))
+            }
+            Err(err) => Err(StartupError::Unreachable(self.table.clone(), DisplayErrorContext(&err).to_string())),
+        }
     }
 
     pub fn client(&self) -> &Client {

@@ -95,6 +95,11 @@ pub fn call_key(call_id: CallId) -> String {
     format!("{}{call_id}", call_key_prefix())
 }
 
+/// A key no item has: the start-up probe reads it.
+pub fn probe_key() -> String {
+    "PROBE#start-up".to_owned()
+}
+
 /// What every call item's key begins with.
 pub fn call_key_prefix() -> &'static str {
     "CALL#"

@@ -114,6 +114,12 @@ pub fn json_object(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
     }
 }
 
+/// The first query parameter a route does not take (where a document is silent,
+/// /v1's rule holds: an unknown parameter is refused, never ignored).
+pub fn unknown_parameter<'q>(query: &'q QueryMap, known: &[&str]) -> Option<&'q str> {
+    query.iter().map(|(name, _)| name).find(|name| !known.contains(name))
+}
+
 /// A query parameter given more than once: ambiguous, so refused.
 #[derive(Debug)]
 pub struct Repeated;

@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::{BillApi, Posted, RecordApi, Repeated, Reply, closed_period, first_messages, json_object, one};
+use super::{
+    BillApi, Posted, RecordApi, Repeated, Reply, closed_period, first_messages, json_object, one, unknown_parameter,
+};
 use crate::bill::Bill;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::Ingested;
@@ -84,7 +86,7 @@ impl BillApi for GetPhoneBill {
         zone: Tz,
     ) -> Result<(PhoneNumber, Period), Reply> {
         let bad = |field: &str, message: String| Reply::Json(400, json!({ field: message }));
-        if let Some((name, _)) = query.iter().find(|(name, _)| !["source", "period"].contains(name)) {
+        if let Some(name) = unknown_parameter(query, &["source", "period"]) {
             return Err(bad(
                 name,
                 format!("unknown parameter; this bill takes only source and period ({PERIOD_FORMAT})"),

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Map, Value, json};
 
-use super::{BillApi, Posted, RecordApi, Repeated, Reply, closed_period, json_object, one};
+use super::{BillApi, Posted, RecordApi, Repeated, Reply, closed_period, json_object, one, unknown_parameter};
 use crate::bill::Bill;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::Ingested;
@@ -142,7 +142,7 @@ impl BillApi for BillingBill {
         zone: Tz,
     ) -> Result<(PhoneNumber, Period), Reply> {
         let input_error = || text("Input error.");
-        if query.iter().any(|(name, _)| !["source", "year", "month"].contains(&name)) {
+        if unknown_parameter(query, &["source", "year", "month"]).is_some() {
             return Err(input_error());
         }
         let param = |name| one(query, name).map_err(|Repeated| input_error());

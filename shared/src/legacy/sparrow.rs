@@ -6,7 +6,9 @@ use chrono_tz::Tz;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Value, json};
 
-use super::{BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one};
+use super::{
+    BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one, unknown_parameter,
+};
 use crate::bill::Bill;
 use crate::duration::CallDuration;
 use crate::error::{ApiError, ErrorCode};
@@ -72,7 +74,7 @@ pub const LISTING_MAX: usize = 1000;
 /// `?limit=` of the listing, 1 to [`LISTING_MAX`]; `?cursor=` where it resumes.
 pub fn listing_query(query: &QueryMap) -> Result<(usize, Option<crate::ids::CallId>), Reply> {
     let bad = |field: &str, message: &str| Reply::Json(400, json!({ field: [message] }));
-    if let Some((name, _)) = query.iter().find(|(name, _)| !["limit", "cursor"].contains(name)) {
+    if let Some(name) = unknown_parameter(query, &["limit", "cursor"]) {
         return Err(bad(name, "unknown parameter; the listing takes limit and cursor"));
     }
     let limit = match one(query, "limit") {
@@ -128,7 +130,7 @@ impl BillApi for TelephoneBill {
         zone: Tz,
     ) -> Result<(PhoneNumber, Period), Reply> {
         let bad = |field: &str, message: String| Reply::Json(400, json!({ field: [message] }));
-        if let Some((name, _)) = query.iter().find(|(name, _)| !["subscriber", "reference_period"].contains(name)) {
+        if let Some(name) = unknown_parameter(query, &["subscriber", "reference_period"]) {
             return Err(bad(name, "unknown parameter; the bill takes subscriber and reference_period".to_owned()));
         }
         let subscriber = match one(query, "subscriber") {

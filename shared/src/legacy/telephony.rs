@@ -6,7 +6,9 @@ use chrono_tz::Tz;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Value, json};
 
-use super::{BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one};
+use super::{
+    BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one, unknown_parameter,
+};
 use crate::bill::Bill;
 use crate::error::ApiError;
 use crate::ingest::Ingested;
@@ -57,7 +59,7 @@ impl BillApi for BillReport {
         zone: Tz,
     ) -> Result<(PhoneNumber, Period), Reply> {
         let bad = |field: &str, message: String| Reply::Json(400, json!({ field: [message] }));
-        if let Some((name, _)) = query.iter().find(|(name, _)| !["month", "year"].contains(name)) {
+        if let Some(name) = unknown_parameter(query, &["month", "year"]) {
             return Err(bad(name, "unknown filter; the report takes month and year".to_owned()));
         }
         let number = number.unwrap_or_default();

@@ -10,13 +10,14 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::errors::{corrupt, outcome_unknown, storage_error, throttled};
-use super::item::{self, call_item, guard_item, guard_owner, stored_call};
+use super::item::{self, Item, call_item, guard_item, guard_owner, stored_call};
 use super::schema::attr::{CALL_COUNT, REV, TOTAL_CENTS};
 use super::schema::{
     self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_SORT_KEY, PARTITION_KEY, UNMATCHED_INDEX,
@@ -114,40 +115,48 @@ impl Store {
         limit: usize,
         after: Option<BillKey>,
     ) -> Result<(Vec<BillLine>, Option<BillKey>), ApiError> {
-        let mut lines = Vec::with_capacity(limit.min(1024) + 1);
-        let mut start_key = after.map(|place| index_key(subscriber, place));
-        loop {
-            // One line more than asked tells whether another page follows.
-            let wanted = limit + 1 - lines.len();
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(BILL_INDEX)
-                .key_condition_expression("#s = :s AND begins_with(#k, :period)")
-                .expression_attribute_names("#s", BILL_INDEX_PARTITION_KEY)
-                .expression_attribute_names("#k", BILL_INDEX_SORT_KEY)
-                .expression_attribute_values(":s", AttributeValue::S(subscriber.to_string()))
-                .expression_attribute_values(":period", AttributeValue::S(BillKey::prefix(period)))
-                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|e| storage_error("Query", e))?;
-            for found in output.items() {
-                lines.push(item::bill_line(found).map_err(corrupt)?);
-            }
-            if lines.len() > limit {
-                lines.truncate(limit);
-                let next = lines.last().expect("limit is at least 1").key(period);
-                return Ok((lines, Some(next)));
-            }
-            // Without a last key the period is done; with one, DynamoDB stopped at its
-            // 1 MB page size before `wanted` lines and the query goes on from there.
-            match output.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => return Ok((lines, None)),
-            }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BILL_INDEX)
+            .key_condition_expression("#s = :s AND begins_with(#k, :period)")
+            .expression_attribute_names("#s", BILL_INDEX_PARTITION_KEY)
+            .expression_attribute_names("#k", BILL_INDEX_SORT_KEY)
+            .expression_attribute_values(":s", AttributeValue::S(subscriber.to_string()))
+            .expression_attribute_values(":period", AttributeValue::S(BillKey::prefix(period)));
+        // One line more than asked tells whether another page follows.
+        let items = query_items(query, after.map(|place| index_key(subscriber, place)), limit + 1).await?;
+        let mut lines = items.iter().map(item::bill_line).collect::<Result<Vec<_>, _>>().map_err(corrupt)?;
+        if lines.len() > limit {
+            lines.truncate(limit);
+            let next = lines.last().expect("limit is at least 1").key(period);
+            return Ok((lines, Some(next)));
+        }
+        Ok((lines, None))
+    }
+}
+
+/// Up to `wanted` items of a query, from `start_key` on: DynamoDB stops a page at
+/// 1 MB, and the query goes on from where it stopped until `wanted` or the end.
+async fn query_items(
+    query: QueryFluentBuilder,
+    mut start_key: Option<HashMap<String, AttributeValue>>,
+    wanted: usize,
+) -> Result<Vec<Item>, ApiError> {
+    let mut items = Vec::with_capacity(wanted.min(1024));
+    loop {
+        let output = query
+            .clone()
+            .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await
+            .map_err(|e| storage_error("Query", e))?;
+        items.extend(output.items.unwrap_or_default());
+        match output.last_evaluated_key {
+            Some(key) if items.len() < wanted => start_key = Some(key),
+            _ => return Ok(items),
         }
     }
 }
@@ -263,34 +272,19 @@ impl UnmatchedStore for Store {
             key.insert(UNMATCHED_INDEX_SORT_KEY.into(), AttributeValue::S(place.to_string()));
             key
         });
-        let mut calls = Vec::new();
-        let mut start_key = start_key;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(UNMATCHED_INDEX)
-                .key_condition_expression("#s = :s AND #k BETWEEN :first AND :last")
-                .expression_attribute_names("#s", UNMATCHED_INDEX_PARTITION_KEY)
-                .expression_attribute_names("#k", UNMATCHED_INDEX_SORT_KEY)
-                .expression_attribute_values(":s", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":first", AttributeValue::S(first.to_string()))
-                .expression_attribute_values(":last", AttributeValue::S(last.to_string()))
-                .limit(i32::try_from(limit - calls.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|e| storage_error("Query", e))?;
-            for found in output.items() {
-                calls.push(stored_call(found).map_err(corrupt)?);
-            }
-            // DynamoDB stops at 1 MB a page: go on until `limit` or the end.
-            match output.last_evaluated_key {
-                Some(key) if calls.len() < limit => start_key = Some(key),
-                _ => return Ok(calls),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(UNMATCHED_INDEX)
+            .key_condition_expression("#s = :s AND #k BETWEEN :first AND :last")
+            .expression_attribute_names("#s", UNMATCHED_INDEX_PARTITION_KEY)
+            .expression_attribute_names("#k", UNMATCHED_INDEX_SORT_KEY)
+            .expression_attribute_values(":s", AttributeValue::S(partition.clone()))
+            .expression_attribute_values(":first", AttributeValue::S(first.to_string()))
+            .expression_attribute_values(":last", AttributeValue::S(last.to_string()));
+        let items = query_items(query, start_key, limit).await?;
+        items.iter().map(stored_call).collect::<Result<Vec<_>, _>>().map_err(corrupt)
     }
 }
 

@@ -15,7 +15,7 @@ DEPLOY_TOOLS := $(VENV)/.deploy-tools
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run sample test check-format lint lint-template test-rust test-api test-run-stops test-local-answers fuzz bench bench-bill package
+.PHONY: help run sample test check-format lint lint-template test-rust test-api test-run-stops test-local-answers chaos fuzz bench bench-bill package
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test-run-stops: $(NPM_INSTALLED) $(DEV_TOOLS) ## make run stops exactly what it 
 
 test-local-answers: $(NPM_INSTALLED) $(DEV_TOOLS) ## Counts answers the local emulator loses: 2,000 bill pages of 1,000 lines, 2,000 batches (PAGES, BATCHES)
 	scripts/test-local-answers
+
+chaos: $(NPM_INSTALLED) $(DEV_TOOLS) ## Fault run: DynamoDB Local paused, killed and restarted mid-load; truthful 503s, convergence
+	scripts/chaos
 
 fuzz: $(NPM_INSTALLED) ## 200,000 hostile requests over both handlers against DynamoDB Local (HOSTILE_CASES)
 	HOSTILE_CASES=$${HOSTILE_CASES:-200000} scripts/with-dynamodb-local $(CARGO) test --release --locked -p callbill-tests --test hostile_input -- --nocapture 2>&1 | grep -E '^(hostile input|test result|thread)'

@@ -1,0 +1,143 @@
+"""`make chaos`: a bounded fault run against the local stack.
+
+    python3 scripts/chaos.py API_URL DYNAMODB_PID PIDFILE -- DYNAMODB_COMMAND...
+
+Posts the records of CALLS calls (shuffled, with ids) from 8 clients while
+DynamoDB Local is paused (SIGSTOP) and later killed (SIGKILL) and restarted on its
+data. Every answer is counted; every 5xx must be a truthful 503: the envelope with
+code `unavailable` and `Retry-After`. What failed is sent again (safe: every record
+has an id). Then every record is sent once more (replays), and the run converges:
+every call completed once at its quoted price, every bill exact. Bounded in count
+and time; stops by itself.
+"""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+api, dynamodb_pid, pidfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+dynamodb_command = sys.argv[sys.argv.index("--") + 1:]
+CALLS, CLIENTS, DEADLINE = 300, 8, time.time() + 240
+SUBSCRIBERS = ["11991230001", "11991230002", "11991230003"]
+statuses, problems, lock = Counter(), [], threading.Lock()
+resent = Counter()
+
+
+def send(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(api + path, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+    except Exception as error:  # a dropped connection or a timeout: no answer
+        return None, {}, repr(error).encode()
+
+
+def is_emulator_500(status, headers, body):
+    return status == 500 and headers.get("content-type", headers.get("Content-Type", "")).startswith("text/plain")
+
+
+def post_until_answered(record):
+    """Posts a record until callbill answers it for good (bounded)."""
+    for attempt in range(60):
+        status, headers, body = send("POST", "/v1/call-records", record)
+        with lock:
+            statuses[status] += 1
+        if status in (200, 201):
+            return status
+        if status == 503:
+            envelope = json.loads(body)
+            retry_after = headers.get("Retry-After") or headers.get("retry-after")
+            if envelope.get("error", {}).get("code") != "unavailable" or not retry_after:
+                with lock:
+                    problems.append(f"an untruthful 503: {headers} {body[:200]!r}")
+            time.sleep(min(float(retry_after or 1), 2))
+        elif status is None or is_emulator_500(status, headers, body):
+            time.sleep(0.5)  # no answer, or the emulator's own: callbill's is unknown
+        else:
+            with lock:
+                problems.append(f"record {record['id']}: {status} {body[:300]!r}")
+            return status
+        with lock:
+            resent[status] += 1
+        if time.time() > DEADLINE:
+            break
+    with lock:
+        problems.append(f"record {record['id']} never answered")
+    return None
+
+
+def faults():
+    time.sleep(6)
+    print(f"chaos: pausing DynamoDB Local (pid {dynamodb_pid}) for 8 s", flush=True)
+    os.kill(dynamodb_pid, signal.SIGSTOP)
+    time.sleep(8)
+    os.kill(dynamodb_pid, signal.SIGCONT)
+    time.sleep(6)
+    print("chaos: killing DynamoDB Local, restarting it on its data in 3 s", flush=True)
+    os.kill(dynamodb_pid, signal.SIGKILL)
+    time.sleep(3)
+    restarted = subprocess.Popen(dynamodb_command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+    with open(pidfile, "w") as out:
+        out.write(str(restarted.pid))
+
+
+rng = random.Random(2017)
+calls = {}
+records = []
+for call_id in range(1, CALLS + 1):
+    start = 1512086400 + rng.randrange(25 * 86400)  # December 2017
+    end = start + rng.randrange(3 * 3600)
+    subscriber = rng.choice(SUBSCRIBERS)
+    calls[call_id] = (subscriber, start, end)
+    records.append({"id": 2 * call_id - 1, "call_id": call_id, "timestamp": start, "source": subscriber,
+                    "destination": "2133334444"})
+    records.append({"id": 2 * call_id, "type": "end", "call_id": call_id, "timestamp": end})
+rng.shuffle(records)
+
+fault_thread = threading.Thread(target=faults, daemon=True)
+fault_thread.start()
+started = time.time()
+with ThreadPoolExecutor(CLIENTS) as pool:
+    first = list(pool.map(post_until_answered, records))
+fault_thread.join()
+# Every record once more: replays (200) must change nothing; one lost by a kill is stored now.
+with ThreadPoolExecutor(CLIENTS) as pool:
+    again = list(pool.map(post_until_answered, records))
+print(f"chaos: {2 * len(records)} records posted in {time.time() - started:.0f} s; answers {dict(statuses)}; "
+      f"sent again {dict(resent)}; second pass {dict(Counter(again))}", flush=True)
+
+# Convergence: each call completed once at its quoted price, each bill exact.
+expected_bills = {s: [0, 0] for s in SUBSCRIBERS}
+for call_id, (subscriber, start, end) in calls.items():
+    status, _, quote = send("POST", "/v1/quote", {"start": start, "end": end})
+    status_call, _, call = send("GET", f"/v1/calls/{call_id}")
+    quote, call = json.loads(quote), json.loads(call)
+    if status != 200 or status_call != 200 or call.get("status") != "completed" or call.get("price_cents") != quote.get("price_cents"):
+        problems.append(f"call {call_id}: {status_call} {call} vs quote {quote}")
+        continue
+    expected_bills[subscriber][0] += 1
+    expected_bills[subscriber][1] += quote["price_cents"]
+for subscriber, (count, total) in expected_bills.items():
+    status, _, bill = send("GET", f"/v1/bills/{subscriber}?period=2017-12&limit=1")
+    bill = json.loads(bill)
+    if status != 200 or (bill.get("call_count"), bill.get("total_cents")) != (count, total):
+        problems.append(f"bill of {subscriber}: {status} {bill.get('call_count')} {bill.get('total_cents')} vs {count} {total}")
+print(f"chaos: {CALLS} calls checked: {sum(c for c, _ in expected_bills.values())} completed at their quoted price; "
+      f"bills {dict((s, tuple(v)) for s, v in expected_bills.items())}", flush=True)
+for problem in problems[:20]:
+    print(f"chaos: PROBLEM {problem}", file=sys.stderr)
+print(f"chaos: {len(problems)} problems")
+sys.exit(1 if problems else 0)

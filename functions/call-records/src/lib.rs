@@ -8,6 +8,7 @@ use callbill::http::{
     RouteResult, about_call, body_within, into_response, json_body, json_response, log_request, no_route, path_segments,
 };
 use callbill::ingest::CallStore;
+use callbill::ingest::ingest_batch;
 use callbill::legacy::olist::AddRegister;
 use callbill::legacy::signaling::Signaling;
 use callbill::legacy::sparrow::{self, CallRecords};
@@ -84,14 +85,18 @@ async fn ingest_one(store: &Store, config: &Config, body: &Value, now: DateTime<
         Ok(record) => ingest(store, record, &config.tariffs, config.zone).await,
         Err(error) => Err(error),
     };
-    match &ingested {
+    count_outcome(&ingested);
+    ingested
+}
+
+fn count_outcome(ingested: &Result<Ingested, ApiError>) {
+    match ingested {
         Ok(Ingested::Created(_)) => metrics::count(Metric::RecordsCreated),
         Ok(Ingested::Replayed(_)) => metrics::count(Metric::RecordsReplayed),
         // A 5xx refuses nothing: it is counted as Unavailable with its answer.
         Err(error) if error.status() < 500 => metrics::count(Metric::RecordsRefused(error.code)),
         Err(_) => {}
     }
-    ingested
 }
 
 /// One record's result in a batch answer.
@@ -109,13 +114,13 @@ struct BatchAnswer<'a> {
     results: Vec<BatchResult<'a>>,
 }
 
-/// Each record in order, on its own: one failing does not stop the others.
+/// Each record on its own, as if in order (one failing does not stop the others);
+/// records of different calls are stored at once.
 async fn post_batch(store: &Store, config: &Config, request: &Request, now: DateTime<Utc>) -> RouteResult {
     let records = batch_records(json_body(request, BATCH_BODY_LIMIT)?)?;
-    let mut outcomes = Vec::with_capacity(records.len());
-    for body in &records {
-        outcomes.push(ingest_one(store, config, body, now).await);
-    }
+    let parsed = records.iter().map(|body| parse_record(body, now, config.zone)).collect();
+    let outcomes = ingest_batch(store, parsed, &config.tariffs, config.zone).await;
+    outcomes.iter().for_each(count_outcome);
     let results = outcomes
         .iter()
         .map(|outcome| match outcome {

@@ -237,6 +237,77 @@ async fn open_new_call<S: CallStore>(store: &S, new: NewRecord) -> Result<Ingest
     Err(too_much_contention(CallId(0)))
 }
 
+/// Records of one batch in flight at once.
+pub const BATCH_CONCURRENCY: usize = 32;
+
+/// Stores a batch's records (SPEC §2): each on its own, as if one after another in
+/// request order, with the records of different calls at once (up to
+/// [`BATCH_CONCURRENCY`]). Results come in request order.
+pub async fn ingest_batch<S: CallStore + Sync>(
+    store: &S,
+    records: Vec<Result<NewRecord, ApiError>>,
+    tariffs: &TariffSchedule,
+    zone: Tz,
+) -> Vec<Result<Ingested, ApiError>> {
+    use futures::stream::{self, StreamExt};
+    let groups = batch_groups(&records);
+    let mut records: Vec<Option<Result<NewRecord, ApiError>>> = records.into_iter().map(Some).collect();
+    let groups: Vec<Vec<(usize, Result<NewRecord, ApiError>)>> = groups
+        .into_iter()
+        .map(|group| group.into_iter().map(|i| (i, records[i].take().expect("each record in one group"))).collect())
+        .collect();
+    let done: Vec<Vec<(usize, Result<Ingested, ApiError>)>> = stream::iter(groups)
+        .map(|group| async move {
+            let mut results = Vec::with_capacity(group.len());
+            for (i, record) in group {
+                let result = match record {
+                    Ok(record) => ingest(store, record, tariffs, zone).await,
+                    Err(error) => Err(error),
+                };
+                results.push((i, result));
+            }
+            results
+        })
+        .buffer_unordered(BATCH_CONCURRENCY)
+        .collect()
+        .await;
+    let mut results: Vec<(usize, Result<Ingested, ApiError>)> = done.into_iter().flatten().collect();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The records of a batch that must go one after another, in request order: those
+/// naming the same call or the same record id (whose outcome depends on which comes
+/// first). Every other record is a group of its own.
+pub fn batch_groups(records: &[Result<NewRecord, ApiError>]) -> Vec<Vec<usize>> {
+    // Union-find over the records, joined by the call and record ids they share.
+    fn root(parent: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while parent[r] != r {
+            parent[r] = parent[parent[r]];
+            r = parent[r];
+        }
+        r
+    }
+    let mut parent: Vec<usize> = (0..records.len()).collect();
+    let mut first_with: std::collections::HashMap<(bool, u64), usize> = std::collections::HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        let Ok(record) = record else { continue };
+        let keys = [record.call_id.map(|c| (true, c.0)), record.id.map(|r| (false, r.0))];
+        for key in keys.into_iter().flatten() {
+            let first = *first_with.entry(key).or_insert(i);
+            let (a, b) = (root(&mut parent, first), root(&mut parent, i));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in 0..records.len() {
+        let r = root(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    groups.into_values().collect()
+}
+
 /// The call's state once `record` is added to it.
 fn with_record(state: &CallState, record: &CallRecord, priced: Option<&PricedCall<'_>>) -> CallState {
     let mut next = state.clone();
@@ -371,6 +442,30 @@ mod tests {
             }
             Err(e) => Err(e.code),
         }
+    }
+
+    #[test]
+    fn a_batch_keeps_records_of_one_call_or_one_record_id_in_order() {
+        let record = |id: Option<u64>, call_id: Option<u64>| {
+            Ok(NewRecord {
+                id: id.map(RecordId),
+                call_id: call_id.map(CallId),
+                timestamp: "2017-12-12T15:07:13Z".parse().unwrap(),
+                timestamp_defaulted: false,
+                event: Event::End,
+            })
+        };
+        let refused = || Err(ApiError::internal());
+        let batch = [
+            record(Some(1), Some(10)), // 0: call 10
+            record(Some(2), Some(11)), // 1: call 11
+            record(Some(3), Some(10)), // 2: call 10 again
+            refused(),                 // 3: on its own
+            record(Some(2), Some(12)), // 4: record id 2, as 1: after it
+            record(None, None),        // 5: a start the server numbers, on its own
+            record(Some(9), Some(12)), // 6: call 12, as 4
+        ];
+        assert_eq!(batch_groups(&batch), vec![vec![0, 2], vec![1, 4, 6], vec![3], vec![5]]);
     }
 
     #[test]

@@ -351,11 +351,18 @@ async fn seed_004_sparrow_samples_and_errors_are_the_documents() {
             .await,
     );
     assert_eq!((status, body), (400, json!({"detail": "Reference period 202611 is not closed yet"})));
-    let (status, body) = reply(
-        get(&api, "/call_records/telephone_bill", &[("subscriber", "1122334455"), ("reference_period", "2018-01")])
-            .await,
-    );
-    assert_eq!((status, body), (400, json!({"reference_period": ["Reference period should be in the YYYYMM format"]})));
+    // Only YYYYMM: other spellings of a period, even of six characters, are refused.
+    for spelling in ["2018-01", "1/2018", "01/2018", "2018-1"] {
+        let (status, body) = reply(
+            get(&api, "/call_records/telephone_bill", &[("subscriber", "1122334455"), ("reference_period", spelling)])
+                .await,
+        );
+        assert_eq!(
+            (status, body),
+            (400, json!({"reference_period": ["Reference period should be in the YYYYMM format"]})),
+            "{spelling}"
+        );
+    }
     let (status, body) = reply(get(&api, "/call_records/telephone_bill", &[("subscriber", "12")]).await);
     assert_eq!(status, 400);
     assert!(body["subscriber"][0].as_str().is_some(), "{body}");

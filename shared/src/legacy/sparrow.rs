@@ -140,7 +140,8 @@ impl BillApi for TelephoneBill {
         };
         let period = match one(query, "reference_period") {
             Ok(None) => None,
-            Ok(Some(text)) if text.len() == 6 => {
+            // YYYYMM only: Period reads other spellings too, some of six characters.
+            Ok(Some(text)) if text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit()) => {
                 Some(text.parse().map_err(|_| bad("reference_period", PERIOD_FORMAT.into()))?)
             }
             _ => return Err(bad("reference_period", PERIOD_FORMAT.to_owned())),

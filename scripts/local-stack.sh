@@ -41,7 +41,7 @@ stack_serve() {
   if port_answers "$port"; then
     return 2
   fi
-  log=$(mktemp -t "callbill-$name.XXXXXX")
+  log=$(mktemp -t "callbill-${name// /-}.XXXXXX")
   stack_logs+=("$log")
   setsid "$@" >"$log" 2>&1 &
   pid=$!

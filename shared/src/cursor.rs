@@ -17,6 +17,19 @@ use crate::phone::PhoneNumber;
 
 const VERSION: &str = "v2";
 
+/// A cursor's text: its `|`-separated body with a CRC-32, base64url. The checksum
+/// turns a damaged cursor into a clean `invalid_cursor`; it is no signature.
+pub fn seal(body: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{body}|{:08x}", crc32fast::hash(body.as_bytes())))
+}
+
+/// The body of a text [`seal`] made, if it is undamaged.
+pub fn unseal(text: &str) -> Option<String> {
+    let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+    let (body, checksum) = decoded.rsplit_once('|')?;
+    (format!("{:08x}", crc32fast::hash(body.as_bytes())) == checksum).then(|| body.to_owned())
+}
+
 /// Where a bill's next page starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
@@ -30,9 +43,7 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self, subscriber: &PhoneNumber) -> String {
-        let body = format!("{VERSION}|{subscriber}|{}|{}|{}", self.after, self.lines_before, self.call_count);
-        let checksum = crc32fast::hash(body.as_bytes());
-        URL_SAFE_NO_PAD.encode(format!("{body}|{checksum:08x}"))
+        seal(&format!("{VERSION}|{subscriber}|{}|{}|{}", self.after, self.lines_before, self.call_count))
     }
 
     /// The cursor, if this bill (subscriber and period) issued it and it is undamaged.
@@ -46,11 +57,7 @@ impl Cursor {
                 ),
             )
         };
-        let decoded = URL_SAFE_NO_PAD.decode(text).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(invalid)?;
-        let (body, checksum) = decoded.rsplit_once('|').ok_or_else(invalid)?;
-        if format!("{:08x}", crc32fast::hash(body.as_bytes())) != checksum {
-            return Err(invalid());
-        }
+        let body = unseal(text).ok_or_else(invalid)?;
         let fields: Vec<&str> = body.split('|').collect();
         let [VERSION, owner, after, lines_before, call_count] = fields.as_slice() else {
             return Err(invalid());

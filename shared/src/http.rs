@@ -120,11 +120,15 @@ pub fn single<'q>(query: &'q QueryMap, name: &str, code: ErrorCode) -> Result<Op
     }
 }
 
+/// The first query parameter (by name) a route does not take: an unknown parameter
+/// is refused, never ignored.
+pub fn unknown_parameter<'q>(query: &'q QueryMap, known: &[&str]) -> Option<&'q str> {
+    query.iter().map(|(name, _)| name).filter(|name| !known.contains(name)).min()
+}
+
 /// `invalid_query` naming the first parameter `what` does not take.
 pub fn refuse_unknown(query: &QueryMap, known: &[&str], what: &str) -> Result<(), ApiError> {
-    let mut unknown: Vec<&str> = query.iter().map(|(name, _)| name).filter(|n| !known.contains(n)).collect();
-    unknown.sort_unstable();
-    match unknown.first() {
+    match unknown_parameter(query, known) {
         None => Ok(()),
         Some(name) => Err(ApiError::new(
             ErrorCode::InvalidQuery,
@@ -146,6 +150,10 @@ pub fn path_segments(request: &Request) -> Vec<&str> {
     request.uri().path().split('/').filter(|s| !s.is_empty()).collect()
 }
 
+/// The function's name, as Lambda sets it (`local` elsewhere): the metrics' dimension.
+static FUNCTION_NAME: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned()));
+
 /// The metric lines of a request, as written to the log: carried by its response so
 /// that what the log got can be read back.
 #[derive(Debug, Clone, Default)]
@@ -157,8 +165,7 @@ pub fn log_request(route: &str, response: &mut Response<Body>, mut counts: metri
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         counts.push((Metric::Unavailable, 1));
     }
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
-    let lines = metrics::emf_lines(&function, chrono::Utc::now().timestamp_millis(), counts);
+    let lines = metrics::emf_lines(&FUNCTION_NAME, chrono::Utc::now().timestamp_millis(), counts);
     for line in &lines {
         println!("{line}");
     }

@@ -18,10 +18,11 @@ use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde::Serialize;
 
 use crate::call::{CallState, CallStatus};
+use crate::cursor::{seal, unseal};
 use crate::digits::parse_digits;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::{refuse_unknown, single};
-use crate::ids::CallId;
+use crate::ids::{CallId, MAX_ID};
 use crate::ingest::StoredCall;
 use crate::record::CallRecord;
 use crate::timestamp::{format_timestamp, from_unix_seconds, parse_timestamp};
@@ -153,7 +154,7 @@ impl ReportQuery {
     /// The first and last keys of the window.
     pub fn bounds(&self) -> (ReportKey, ReportKey) {
         let first = ReportKey { at: self.after, call_id: CallId(0) };
-        let last = ReportKey { at: self.before - TimeDelta::nanoseconds(1), call_id: CallId(u64::MAX >> 11) };
+        let last = ReportKey { at: self.before - TimeDelta::nanoseconds(1), call_id: CallId(MAX_ID) };
         (first, last)
     }
 }
@@ -173,35 +174,23 @@ struct ReportCursor {
 
 impl ReportCursor {
     fn encode(&self) -> String {
-        use base64::Engine;
-        let body = format!(
+        seal(&format!(
             "u1|{}|{}|{}|{}",
             self.status.as_str(),
             self.after.timestamp_nanos_opt().unwrap_or_default(),
             self.before.timestamp_nanos_opt().unwrap_or_default(),
             self.position
-        );
-        let checksum = crc32fast::hash(body.as_bytes());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{body}|{checksum:08x}"))
+        ))
     }
 
     fn decode(text: &str) -> Result<ReportCursor, ApiError> {
-        use base64::Engine;
         let invalid = || {
             ApiError::new(
                 ErrorCode::InvalidCursor,
                 "the cursor is not one this report issued: pass next_cursor back unchanged",
             )
         };
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(invalid)?;
-        let (body, checksum) = decoded.rsplit_once('|').ok_or_else(invalid)?;
-        if format!("{:08x}", crc32fast::hash(body.as_bytes())) != checksum {
-            return Err(invalid());
-        }
+        let body = unseal(text).ok_or_else(invalid)?;
         let fields: Vec<&str> = body.split('|').collect();
         let ["u1", status, after, before, position] = fields.as_slice() else {
             return Err(invalid());

@@ -67,16 +67,30 @@ pub fn endpoint() -> String {
 
 /// A client of DynamoDB Local at `endpoint`, counting its requests.
 pub async fn client(endpoint: &str, requests: &RequestCounter) -> aws_sdk_dynamodb::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(1))
+        .operation_timeout(std::time::Duration::from_secs(10));
+    client_with(endpoint, timeouts, requests).await
+}
+
+/// A client of `endpoint` that gives up on a request after `attempt_timeout`.
+pub async fn impatient_client(endpoint: &str, attempt_timeout: std::time::Duration) -> aws_sdk_dynamodb::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(1))
+        .operation_attempt_timeout(attempt_timeout);
+    client_with(endpoint, timeouts, &RequestCounter::default()).await
+}
+
+async fn client_with(
+    endpoint: &str,
+    timeouts: aws_config::timeout::TimeoutConfigBuilder,
+    requests: &RequestCounter,
+) -> aws_sdk_dynamodb::Client {
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .test_credentials()
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(std::time::Duration::from_secs(1))
-                .operation_timeout(std::time::Duration::from_secs(10))
-                .build(),
-        )
+        .timeout_config(timeouts.build())
         .load()
         .await;
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build();
@@ -354,21 +368,4 @@ impl StallingProxy {
         self.state.armed.store(false, Ordering::SeqCst);
         self.state.held.store(false, Ordering::SeqCst);
     }
-}
-
-/// A client of `endpoint` that gives up on a request after `attempt_timeout`.
-pub async fn impatient_client(endpoint: &str, attempt_timeout: std::time::Duration) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .test_credentials()
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(std::time::Duration::from_secs(1))
-                .operation_attempt_timeout(attempt_timeout)
-                .build(),
-        )
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&sdk)
 }

@@ -25,21 +25,25 @@ pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<Response<Body>, Error> {
     let started = Instant::now();
     // Boxed: the routes' futures together are large, and a request's should not sit on the stack.
-    let (result, mut counts) = Box::pin(metrics::measured(async {
+    let ((route, result), mut counts) = Box::pin(metrics::measured(async {
         match (request.method(), path_segments(&request).as_slice()) {
-            (&Method::GET, ["v1", "bills", subscriber]) => get_bill(store, config, &request, subscriber).await,
+            (&Method::GET, ["v1", "bills", subscriber]) => {
+                ("get_bill", get_bill(store, config, &request, subscriber).await)
+            }
             // The earlier systems' bill routes (SPEC §10), with or without the trailing slash.
             (&Method::GET, ["api", "v1", "get_phone_bill"]) => {
-                Ok(legacy_bill(&GetPhoneBill, None, store, config, &request).await)
+                ("get_phone_bill", Ok(legacy_bill(&GetPhoneBill, None, store, config, &request).await))
             }
-            (&Method::GET, ["billing", "bill"]) => Ok(legacy_bill(&BillingBill, None, store, config, &request).await),
+            (&Method::GET, ["billing", "bill"]) => {
+                ("billing_bill", Ok(legacy_bill(&BillingBill, None, store, config, &request).await))
+            }
             (&Method::GET, ["v1", "telephony", "bill-report", number]) => {
-                Ok(legacy_bill(&BillReport, Some(number), store, config, &request).await)
+                ("bill_report", Ok(legacy_bill(&BillReport, Some(number), store, config, &request).await))
             }
             (&Method::GET, ["call_records", "telephone_bill"]) => {
-                Ok(legacy_bill(&TelephoneBill, None, store, config, &request).await)
+                ("telephone_bill", Ok(legacy_bill(&TelephoneBill, None, store, config, &request).await))
             }
-            _ => Err(no_route(&request, ROUTES)),
+            _ => ("none", Err(no_route(&request, ROUTES))),
         }
     }))
     .await;
@@ -47,7 +51,7 @@ pub async fn handle(store: &Store, config: &Config, request: Request) -> Result<
     if response.status().is_success() {
         counts.push((Metric::BillPagesServed, 1));
     }
-    log_request(route_name(&request), &mut response, counts, started);
+    log_request(route, &mut response, counts, started);
     Ok(response)
 }
 
@@ -72,17 +76,6 @@ async fn legacy_bill(
     match read_whole(store, &subscriber, period).await {
         Err(error) if is_storage_failure(&error) => into_response(Err(error)),
         bill => with_etag(request, api.answer(bill, config.zone).into_response()),
-    }
-}
-
-fn route_name(request: &Request) -> &'static str {
-    match path_segments(request).first().copied() {
-        Some("v1") if request.uri().path().starts_with("/v1/telephony") => "bill_report",
-        Some("v1") => "get_bill",
-        Some("api") => "get_phone_bill",
-        Some("billing") => "billing_bill",
-        Some("call_records") => "telephone_bill",
-        _ => "none",
     }
 }
 

@@ -31,12 +31,6 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn status(&self) -> u16 {
-        match self {
-            Reply::Json(status, _) | Reply::JsonText(status, _) | Reply::Text(status, _) => *status,
-        }
-    }
-
     pub fn into_response(self) -> Response<Body> {
         let (status, content_type, body) = match self {
             Reply::Json(status, value) => (status, "application/json", value.to_string()),
@@ -114,12 +108,6 @@ pub fn json_object(body: &[u8]) -> Option<serde_json::Map<String, Value>> {
     }
 }
 
-/// The first query parameter a route does not take (where a document is silent,
-/// /v1's rule holds: an unknown parameter is refused, never ignored).
-pub fn unknown_parameter<'q>(query: &'q QueryMap, known: &[&str]) -> Option<&'q str> {
-    query.iter().map(|(name, _)| name).find(|name| !known.contains(name))
-}
-
 /// A query parameter given more than once: ambiguous, so refused.
 #[derive(Debug)]
 pub struct Repeated;
@@ -130,6 +118,16 @@ pub fn one<'q>(query: &'q QueryMap, name: &str) -> Result<Option<&'q str>, Repea
         None => Ok(None),
         Some([value]) => Ok(Some(value)),
         Some(_) => Err(Repeated),
+    }
+}
+
+/// A telephone number given once as query parameter `name`; the error is the
+/// message for that field (`required` when it is missing).
+pub fn phone_param(query: &QueryMap, name: &str, required: &str) -> Result<PhoneNumber, String> {
+    match one(query, name) {
+        Ok(Some(text)) => text.parse().map_err(|e: &str| e.to_owned()),
+        Ok(None) => Err(required.to_owned()),
+        Err(Repeated) => Err("give it once".to_owned()),
     }
 }
 

@@ -7,11 +7,10 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::{
-    BillApi, Posted, RecordApi, Repeated, Reply, closed_period, first_messages, json_object, one, unknown_parameter,
-};
+use super::{BillApi, Posted, RecordApi, Reply, closed_period, first_messages, json_object, one, phone_param};
 use crate::bill::Bill;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::unknown_parameter;
 use crate::ingest::Ingested;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -51,7 +50,6 @@ impl RecordApi for AddRegister {
                 ErrorCode::InvalidRecord | ErrorCode::InvalidJson if error.fields.is_some() => {
                     Reply::Json(400, Value::Object(first_messages(error)))
                 }
-                code if code.status() == 409 => Reply::Json(409, json!({"error": error.message})),
                 _ => Reply::Json(error.status(), json!({"error": error.message})),
             },
         }
@@ -92,11 +90,7 @@ impl BillApi for GetPhoneBill {
                 format!("unknown parameter; this bill takes only source and period ({PERIOD_FORMAT})"),
             ));
         }
-        let source = match one(query, "source") {
-            Ok(Some(text)) => text.parse::<PhoneNumber>().map_err(|e| bad("source", e.to_owned()))?,
-            Ok(None) => return Err(bad("source", "this is a required field".to_owned())),
-            Err(Repeated) => return Err(bad("source", "give it once".to_owned())),
-        };
+        let source = phone_param(query, "source", "this is a required field").map_err(|e| bad("source", e))?;
         let period = match one(query, "period") {
             Ok(None) => None,
             Ok(Some(text)) if text.contains('/') => {
@@ -116,7 +110,8 @@ impl BillApi for GetPhoneBill {
     fn answer(&self, bill: Result<Bill, ApiError>, zone: Tz) -> Reply {
         let bill = match bill {
             Ok(bill) => bill,
-            Err(error) => return Reply::Json(400, json!({"error": error.message})),
+            // 400 for a bill too large to list at once, 409 for one that changed while read.
+            Err(error) => return Reply::Json(error.status(), json!({"error": error.message})),
         };
         let calls = bill
             .lines

@@ -6,9 +6,10 @@ use chrono_tz::Tz;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Map, Value, json};
 
-use super::{BillApi, Posted, RecordApi, Repeated, Reply, closed_period, json_object, one, unknown_parameter};
+use super::{BillApi, Posted, RecordApi, Repeated, Reply, closed_period, json_object, one};
 use crate::bill::Bill;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::unknown_parameter;
 use crate::ingest::Ingested;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -19,7 +20,7 @@ const FIELDS: [&str; 6] = ["id", "callType", "call_id", "timestamp", "source", "
 
 impl RecordApi for Signaling {
     fn record(&self, posted: &Posted<'_>) -> Result<Value, Reply> {
-        let fields = if posted.form { form_fields(posted.body) } else { json_object(posted.body) }
+        let fields = if posted.form { Some(form_fields(posted.body)) } else { json_object(posted.body) }
             .ok_or_else(|| text("id error - input id is not a number"))?;
         if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(Reply::Text(400, format!("{unknown} error - invalid field")));
@@ -102,33 +103,8 @@ fn number_fault(value: Option<&Value>) -> Option<&'static str> {
 }
 
 /// `application/x-www-form-urlencoded` fields as JSON strings.
-fn form_fields(body: &[u8]) -> Option<Map<String, Value>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let mut fields = Map::new();
-    for pair in text.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        fields.insert(form_decode(name)?, Value::String(form_decode(value)?));
-    }
-    Some(fields)
-}
-
-fn form_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+fn form_fields(body: &[u8]) -> Map<String, Value> {
+    form_urlencoded::parse(body).map(|(name, value)| (name.into_owned(), Value::String(value.into_owned()))).collect()
 }
 
 pub struct BillingBill;
@@ -156,6 +132,8 @@ impl BillApi for BillingBill {
         match bill {
             Ok(bill) if bill.lines.is_empty() => Reply::Text(200, "No calls recorded on period.".to_owned()),
             Ok(bill) => Reply::Json(200, json!(bill.view(zone))),
+            // A bill that changed while read is a conflict, not an input error.
+            Err(error) if error.code == ErrorCode::BillChanged => Reply::Text(409, error.message),
             Err(_) => text("Input error."),
         }
     }

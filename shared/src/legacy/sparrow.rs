@@ -6,12 +6,11 @@ use chrono_tz::Tz;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Value, json};
 
-use super::{
-    BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one, unknown_parameter,
-};
+use super::{BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one, phone_param};
 use crate::bill::Bill;
 use crate::duration::CallDuration;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::unknown_parameter;
 use crate::ingest::Ingested;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -102,7 +101,7 @@ pub fn listing_page(
 ) -> (Vec<Value>, Option<crate::ids::CallId>) {
     let mut records = Vec::with_capacity(limit);
     let mut last = None;
-    for (i, call) in calls.iter().enumerate() {
+    for call in calls {
         let held: Vec<&CallRecord> = call.state.start.iter().chain(call.state.end.iter()).collect();
         // A page takes at least one call, so that a listing always moves on.
         if !records.is_empty() && records.len() + held.len() > limit {
@@ -110,11 +109,8 @@ pub fn listing_page(
         }
         records.extend(held.iter().map(|record| record_view(record)));
         last = held.first().map(|record| record.call_id);
-        if i + 1 == calls.len() && !scan_has_more {
-            return (records, None);
-        }
     }
-    (records, if calls.is_empty() { None } else { last })
+    (records, last.filter(|_| scan_has_more))
 }
 
 pub struct TelephoneBill;
@@ -133,11 +129,8 @@ impl BillApi for TelephoneBill {
         if let Some(name) = unknown_parameter(query, &["subscriber", "reference_period"]) {
             return Err(bad(name, "unknown parameter; the bill takes subscriber and reference_period".to_owned()));
         }
-        let subscriber = match one(query, "subscriber") {
-            Ok(Some(text)) => text.parse::<PhoneNumber>().map_err(|e| bad("subscriber", e.to_owned()))?,
-            Ok(None) => return Err(bad("subscriber", "This field is required.".to_owned())),
-            Err(Repeated) => return Err(bad("subscriber", "give it once".to_owned())),
-        };
+        let subscriber =
+            phone_param(query, "subscriber", "This field is required.").map_err(|e| bad("subscriber", e))?;
         let period = match one(query, "reference_period") {
             Ok(None) => None,
             // YYYYMM only: Period reads other spellings too, some of six characters.
@@ -158,7 +151,8 @@ impl BillApi for TelephoneBill {
     fn answer(&self, bill: Result<Bill, ApiError>, zone: Tz) -> Reply {
         let bill = match bill {
             Ok(bill) => bill,
-            Err(error) => return Reply::Json(400, json!({"detail": error.message})),
+            // 400 for a bill too large to list at once, 409 for one that changed while read.
+            Err(error) => return Reply::Json(error.status(), json!({"detail": error.message})),
         };
         let call_records: Vec<Value> = bill
             .lines

@@ -6,11 +6,10 @@ use chrono_tz::Tz;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Value, json};
 
-use super::{
-    BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one, unknown_parameter,
-};
+use super::{BillApi, Posted, RecordApi, Repeated, Reply, all_messages, closed_period, json_object, one};
 use crate::bill::Bill;
 use crate::error::ApiError;
+use crate::http::unknown_parameter;
 use crate::ingest::Ingested;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -42,7 +41,6 @@ impl RecordApi for CallEvents {
                 Reply::Json(ingested.status(), body)
             }
             Err(error) if error.fields.is_some() => Reply::Json(400, all_messages(error)),
-            Err(error) if error.status() == 409 => Reply::Json(409, json!({"detail": error.message})),
             Err(error) => Reply::Json(error.status(), json!({"detail": error.message})),
         }
     }
@@ -80,7 +78,8 @@ impl BillApi for BillReport {
     fn answer(&self, bill: Result<Bill, ApiError>, zone: Tz) -> Reply {
         let bill = match bill {
             Ok(bill) => bill,
-            Err(error) => return Reply::Json(400, json!({"detail": error.message})),
+            // 400 for a bill too large to list at once, 409 for one that changed while read.
+            Err(error) => return Reply::Json(error.status(), json!({"detail": error.message})),
         };
         let objects: Vec<Value> = bill
             .lines

@@ -2,7 +2,6 @@
 //! the bill queries. It decides nothing: the conditions of each write come from
 //! [`CallStore::write_record`]'s contract, and failures are handed back as they are.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -126,7 +125,18 @@ impl Store {
             .expression_attribute_values(":s", AttributeValue::S(subscriber.to_string()))
             .expression_attribute_values(":period", AttributeValue::S(BillKey::prefix(period)));
         // One line more than asked tells whether another page follows.
-        let items = query_items(query, after.map(|place| index_key(subscriber, place)), limit + 1).await?;
+        let items = query_items(
+            query,
+            after.map(|place| {
+                index_position(
+                    place.call_id,
+                    (BILL_INDEX_PARTITION_KEY, subscriber.to_string()),
+                    (BILL_INDEX_SORT_KEY, place.to_string()),
+                )
+            }),
+            limit + 1,
+        )
+        .await?;
         let mut lines = items.iter().map(item::bill_line).collect::<Result<Vec<_>, _>>().map_err(corrupt)?;
         if lines.len() > limit {
             lines.truncate(limit);
@@ -141,7 +151,7 @@ impl Store {
 /// 1 MB, and the query goes on from where it stopped until `wanted` or the end.
 async fn query_items(
     query: QueryFluentBuilder,
-    mut start_key: Option<HashMap<String, AttributeValue>>,
+    mut start_key: Option<Item>,
     wanted: usize,
 ) -> Result<Vec<Item>, ApiError> {
     let mut items = Vec::with_capacity(wanted.min(1024));
@@ -161,11 +171,16 @@ async fn query_items(
     }
 }
 
-/// The index position of the bill line at `place`, as `ExclusiveStartKey`.
-fn index_key(subscriber: &PhoneNumber, place: BillKey) -> HashMap<String, AttributeValue> {
-    let mut key = item::key(schema::call_key(place.call_id));
-    key.insert(BILL_INDEX_PARTITION_KEY.into(), AttributeValue::S(subscriber.to_string()));
-    key.insert(BILL_INDEX_SORT_KEY.into(), AttributeValue::S(place.to_string()));
+/// A position in an index, as `ExclusiveStartKey`: the call item's key and the
+/// index's partition and sort keys.
+fn index_position(
+    call_id: CallId,
+    (partition_name, partition): (&str, String),
+    (sort_name, sort): (&str, String),
+) -> Item {
+    let mut key = item::key(schema::call_key(call_id));
+    key.insert(partition_name.into(), AttributeValue::S(partition));
+    key.insert(sort_name.into(), AttributeValue::S(sort));
     key
 }
 
@@ -267,10 +282,11 @@ impl UnmatchedStore for Store {
     ) -> Result<Vec<StoredCall>, ApiError> {
         let partition = schema::unmatched_shard(status, shard);
         let start_key = resume_after.map(|place| {
-            let mut key = item::key(schema::call_key(place.call_id));
-            key.insert(UNMATCHED_INDEX_PARTITION_KEY.into(), AttributeValue::S(partition.clone()));
-            key.insert(UNMATCHED_INDEX_SORT_KEY.into(), AttributeValue::S(place.to_string()));
-            key
+            index_position(
+                place.call_id,
+                (UNMATCHED_INDEX_PARTITION_KEY, partition.clone()),
+                (UNMATCHED_INDEX_SORT_KEY, place.to_string()),
+            )
         });
         let query = self
             .client

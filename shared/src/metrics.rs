@@ -33,11 +33,15 @@ pub enum Metric {
     StorageRetries,
     /// Answers of 503.
     Unavailable,
+    /// DynamoDB read and write capacity units the request consumed, as DynamoDB
+    /// reports them; added up in thousandths, as they come in halves.
+    ReadCapacityUnits,
+    WriteCapacityUnits,
 }
 
 impl Metric {
     /// Every metric name, for the template's alarms and dashboard to be checked against.
-    pub const NAMES: [&str; 8] = [
+    pub const NAMES: [&str; 10] = [
         "RecordsCreated",
         "RecordsReplayed",
         "RecordsRefused",
@@ -46,6 +50,8 @@ impl Metric {
         "BillPagesServed",
         "StorageRetries",
         "Unavailable",
+        "ReadCapacityUnits",
+        "WriteCapacityUnits",
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,13 +64,23 @@ impl Metric {
             Metric::BillPagesServed => Self::NAMES[5],
             Metric::StorageRetries => Self::NAMES[6],
             Metric::Unavailable => Self::NAMES[7],
+            Metric::ReadCapacityUnits => Self::NAMES[8],
+            Metric::WriteCapacityUnits => Self::NAMES[9],
         }
     }
 
     fn unit(self) -> &'static str {
         match self {
-            Metric::CentsBilled => "None",
+            Metric::CentsBilled | Metric::ReadCapacityUnits | Metric::WriteCapacityUnits => "None",
             _ => "Count",
+        }
+    }
+
+    /// A total as the metric's value: capacity units are added up in thousandths.
+    fn value(self, total: u64) -> Value {
+        match self {
+            Metric::ReadCapacityUnits | Metric::WriteCapacityUnits => json!(total as f64 / 1000.0),
+            _ => json!(total),
         }
     }
 }
@@ -101,6 +117,13 @@ pub fn count(metric: Metric) {
     add(metric, 1);
 }
 
+/// Adds capacity units as DynamoDB reports them (`None` when it reports none).
+pub fn add_capacity(metric: Metric, units: Option<f64>) {
+    if let Some(units) = units {
+        add(metric, (units * 1000.0).round() as u64);
+    }
+}
+
 /// A request's counts as EMF lines: one for the counts by function, and one for
 /// each error code records were refused with (a line holds one value per
 /// dimension). `function` is the function's name.
@@ -131,7 +154,7 @@ fn emf_line(function: &str, timestamp_ms: i64, code: Option<ErrorCode>, values: 
     let definitions: Vec<Value> =
         values.iter().map(|(metric, _)| json!({"Name": metric.name(), "Unit": metric.unit()})).collect();
     for (metric, value) in values {
-        line.insert(metric.name().into(), json!(value));
+        line.insert(metric.name().into(), metric.value(*value));
     }
     line.insert(
         "_aws".into(),

@@ -1,6 +1,8 @@
 //! Test support: a fresh table in DynamoDB Local per test, API Gateway v2 requests
 //! driven through the real handlers, and a count of DynamoDB requests.
 
+pub mod runtime_api;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -178,7 +180,8 @@ pub fn request(
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 
-fn event(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>, headers: &[(&str, &str)]) -> Value {
+/// The API Gateway HTTP API (payload 2.0) event of a request, as JSON.
+pub fn event(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>, headers: &[(&str, &str)]) -> Value {
     let mut header_map = serde_json::Map::new();
     header_map.insert("content-type".into(), "application/json".into());
     for (name, value) in headers {
@@ -368,4 +371,39 @@ impl StallingProxy {
         self.state.armed.store(false, Ordering::SeqCst);
         self.state.held.store(false, Ordering::SeqCst);
     }
+}
+
+/// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`
+/// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
+/// for a real network's round trip.
+pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let requests = async {
+                    let mut buffer = vec![0; 256 * 1024];
+                    loop {
+                        let n = client_read.read(&mut buffer).await?;
+                        if n == 0 {
+                            return Ok::<_, std::io::Error>(());
+                        }
+                        tokio::time::sleep(delay).await;
+                        server_write.write_all(&buffer[..n]).await?;
+                    }
+                };
+                let answers = tokio::io::copy(&mut server_read, &mut client_write);
+                let _ = tokio::join!(requests, answers);
+            });
+        }
+    });
+    url
 }

@@ -2,7 +2,9 @@ use callbill::Config;
 use callbill::store::Store;
 use lambda_http::{Error, run, service_fn};
 
-#[tokio::main]
+// One thread: Lambda runs one event at a time on a share of a core, and hand-offs
+// between worker threads would cost more CPU than the work (issue 13's profile).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;

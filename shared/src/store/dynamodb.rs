@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
@@ -12,7 +13,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConsumedCapacity, Put, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::errors::{corrupt, outcome_unknown, storage_error, throttled};
@@ -28,6 +30,7 @@ use crate::call::CallStatus;
 use crate::error::ApiError;
 use crate::ids::CallId;
 use crate::ingest::{CallStore, RecordWrite, StoredCall, WriteRejected};
+use crate::metrics::{self, Metric};
 use crate::money::Cents;
 use crate::period::Period;
 use crate::phone::PhoneNumber;
@@ -46,18 +49,26 @@ pub enum StartupError {
 #[derive(Debug, Clone)]
 pub struct Store {
     client: Client,
+    /// The same client without the SDK's retries, for the transactions: a second
+    /// attempt after a lost answer would hide that the first may have been applied.
+    /// The domain retries, knowing that.
+    writer: Client,
     table: String,
 }
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Store {
-        Store { client, table: table.into() }
+        let writer = Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build());
+        Store { client, writer, table: table.into() }
     }
 
     /// A client from the environment's AWS configuration (`AWS_ENDPOINT_URL_DYNAMODB`
     /// included), with time limits that turn an unreachable DynamoDB into a quick 503.
+    /// Those limits also end a stalled answer, so the SDK's stalled-stream watch,
+    /// which polls a throughput check on every body, is off.
     pub async fn from_env(table: impl Into<String>) -> Store {
         let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(1))
@@ -96,9 +107,11 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(item::key(schema::summary_key(subscriber, period))))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| storage_error("GetItem", e))?;
+        count_reads(output.consumed_capacity.as_ref());
         match output.item {
             None => Ok((0, Cents::ZERO)),
             Some(found) => item::summary(&found).map_err(corrupt),
@@ -147,6 +160,11 @@ impl Store {
     }
 }
 
+/// Counts the capacity units a read reports.
+fn count_reads(consumed: Option<&ConsumedCapacity>) {
+    metrics::add_capacity(Metric::ReadCapacityUnits, consumed.and_then(|used| used.capacity_units));
+}
+
 /// Up to `wanted` items of a query, from `start_key` on: DynamoDB stops a page at
 /// 1 MB, and the query goes on from where it stopped until `wanted` or the end.
 async fn query_items(
@@ -160,9 +178,11 @@ async fn query_items(
             .clone()
             .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start_key)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| storage_error("Query", e))?;
+        count_reads(output.consumed_capacity.as_ref());
         items.extend(output.items.unwrap_or_default());
         match output.last_evaluated_key {
             Some(key) if items.len() < wanted => start_key = Some(key),
@@ -240,9 +260,11 @@ impl Store {
                 .expression_attribute_values(":call", AttributeValue::S(schema::call_key_prefix().to_owned()))
                 .limit(i32::try_from(count - calls.len()).unwrap_or(i32::MAX).max(1))
                 .set_exclusive_start_key(start_key)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(|e| storage_error("Scan", e))?;
+            count_reads(output.consumed_capacity.as_ref());
             for found in output.items() {
                 calls.push(stored_call(found).map_err(corrupt)?);
             }
@@ -312,9 +334,11 @@ impl CallStore for Store {
             .table_name(&self.table)
             .set_key(Some(item::key(schema::call_key(call_id))))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| storage_error("GetItem", e))?;
+        count_reads(output.consumed_capacity.as_ref());
         output.item.as_ref().map(stored_call).transpose().map_err(corrupt)
     }
 
@@ -359,12 +383,17 @@ impl CallStore for Store {
                 TransactWriteItem::builder().update(summary.build().expect("table, key and update are set")).build(),
             );
         }
-        // No retry inside the SDK: a second attempt after a lost answer would hide that
-        // the first may have been applied. The domain retries, knowing that.
-        let no_retry = aws_sdk_dynamodb::config::Builder::default().retry_config(RetryConfig::disabled());
-        let transaction = self.client.transact_write_items().set_transact_items(Some(items));
-        match transaction.customize().config_override(no_retry).send().await {
-            Ok(_) => Ok(()),
+        let transaction = self
+            .writer
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        match transaction.send().await {
+            Ok(output) => {
+                let units = output.consumed_capacity().iter().filter_map(|used| used.capacity_units).sum();
+                metrics::add_capacity(Metric::WriteCapacityUnits, Some(units));
+                Ok(())
+            }
             Err(err) => Err(write_error(err, record.id.is_some())),
         }
     }

@@ -1,0 +1,203 @@
+//! The ingestion load run (issue 13): the release call-records binary run as Lambda
+//! runs it (`callbill_tests::runtime_api`), against DynamoDB Local. Run it with
+//! `make bench`, which builds the binary as `sam build` does and starts DynamoDB Local.
+//!
+//! - init: process start to its first poll for an event, over fresh processes;
+//! - single: 1,000 calls (2,000 records, shuffled) as single-record POSTs from 8
+//!   clients, in CPU time of the function process per record (/proc);
+//! - batch: 1,000 more calls the same way, 100 records a batch;
+//! - batch100@5ms: behind a proxy that holds every DynamoDB request 5 ms, a batch
+//!   of 100 records of 100 different calls, from taking the event to answering it;
+//! - the first and second request of fresh processes behind that proxy;
+//! - DynamoDB capacity units per completed call, from the function's metric lines.
+//!
+//! `CALL_RECORDS_BIN` names another binary (an earlier build, for a before figure);
+//! `INGEST_SINGLE_ONLY` stops after the single-record run (for `make profile`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use callbill_tests::runtime_api::{Answer, Function};
+use callbill_tests::{delay_proxy, endpoint, event};
+use chrono::{DateTime, TimeDelta, Utc};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+const CALLS: u64 = 1_000;
+const CLIENTS: usize = 8;
+const FRESH_PROCESSES: usize = 7;
+const BATCHES_AT_5MS: u64 = 20;
+const DELAY: Duration = Duration::from_millis(5);
+
+#[tokio::main]
+async fn main() {
+    let binary = std::env::var_os("CALL_RECORDS_BIN").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/call-records")
+    });
+    let dynamodb = endpoint();
+    let table = format!("bench-ingest-{:08x}", fastrand::u32(..));
+    // The functions' credentials and region, which DynamoDB Local keeps tables apart by.
+    let store = callbill::store::Store::from_env(&table).await;
+    callbill::store::create_table(store.client(), &table).await.expect("a table in DynamoDB Local");
+    let proxy = delay_proxy(&dynamodb, DELAY).await;
+    println!("function: {}", binary.display());
+    let start = |endpoint: String| {
+        let (binary, table) = (binary.clone(), table.clone());
+        async move { Function::start(&binary, "call-records", &[("TABLE_NAME", &table), ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)]).await }
+    };
+    let mut next_call = 1;
+
+    let mut inits = Vec::new();
+    for _ in 0..FRESH_PROCESSES {
+        inits.push(start(dynamodb.clone()).await.init_time().await);
+    }
+    let init = median(&mut inits);
+    println!("init (start to first poll), {FRESH_PROCESSES} processes: median {init:.1?}, all {inits:.1?}");
+
+    let mut function = start(dynamodb.clone()).await;
+    function.init_time().await;
+    let warm_up = records(&mut next_call, 10);
+    post_singles(&function, warm_up).await;
+    let (cpu, capacity) = (function.cpu_time(), function.capacity());
+    post_singles(&function, records(&mut next_call, CALLS)).await;
+    let single = (function.cpu_time() - cpu) / (2 * CALLS as u32);
+    let (after, calls) = (function.capacity(), CALLS as f64);
+    let (wcu, rcu) = ((after.write - capacity.write) / calls, (after.read - capacity.read) / calls);
+    println!("single: {} records, {:.0} us CPU a record; {wcu:.2} WCU and {rcu:.2} RCU a call", 2 * CALLS, micros(single));
+    if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
+        return;
+    }
+
+    let cpu = function.cpu_time();
+    let mut times = post_batches(&function, records(&mut next_call, CALLS)).await;
+    let batch = (function.cpu_time() - cpu) / (2 * CALLS as u32);
+    println!(
+        "batch: {} records in batches of 100, {:.0} us CPU a record; median {:.1?} a batch",
+        2 * CALLS,
+        micros(batch),
+        median(&mut times)
+    );
+    drop(function);
+
+    let mut function = start(proxy.clone()).await;
+    function.init_time().await;
+    post_batches(&function, one_record_a_call(&mut next_call, 100, true)).await;
+    let mut times = Vec::new();
+    for round in 0..BATCHES_AT_5MS {
+        let starts = round % 2 == 0;
+        let calls = if starts { next_call } else { next_call - 100 };
+        let mut first = calls;
+        let batch = one_record_a_call(&mut first, 100, starts);
+        if starts {
+            next_call = first;
+        }
+        times.push(post_batch(&function, &batch).await.in_function);
+    }
+    let batch100 = median(&mut times);
+    println!(
+        "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, 5 ms added to each DynamoDB request: \
+         median {batch100:.1?}, slowest {:.1?}",
+        times.last().unwrap()
+    );
+    drop(function);
+
+    let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
+    for _ in 0..FRESH_PROCESSES {
+        let mut function = start(proxy.clone()).await;
+        function.init_time().await;
+        let two = one_record_a_call(&mut next_call, 2, true);
+        firsts.push(post(&function, "/v1/call-records", &two[0]).await.in_function);
+        seconds.push(post(&function, "/v1/call-records", &two[1]).await.in_function);
+    }
+    let (first, second) = (median(&mut firsts), median(&mut seconds));
+    println!("first request after init @5ms: median {first:.1?} (all {firsts:.1?}); second: median {second:.1?}");
+
+    println!(
+        "ingest: single {:.0} us/record, batch {:.0} us/record, batch100@5ms {:.1} ms, init {:.1} ms, wcu/call {wcu:.2}, rcu/call {rcu:.2}",
+        micros(single),
+        micros(batch),
+        millis(batch100),
+        millis(init),
+    );
+}
+
+/// Both records of `n` calls from `first` on, in one random order: starts and ends
+/// mixed, each call within a few days of November 2017.
+fn records(first: &mut u64, n: u64) -> Vec<Value> {
+    let month: DateTime<Utc> = "2017-11-01T00:00:00Z".parse().unwrap();
+    let mut rng = fastrand::Rng::with_seed(*first);
+    let mut records = Vec::new();
+    for call_id in *first..*first + n {
+        let start = month + TimeDelta::seconds(rng.i64(0..28 * 86_400));
+        let end = start + TimeDelta::seconds(rng.i64(0..7200));
+        let source = format!("2199{:07}", rng.u32(0..50));
+        records.push(json!({"type": "start", "call_id": call_id, "timestamp": start.to_rfc3339(), "source": source, "destination": "2133334444"}));
+        records.push(json!({"type": "end", "call_id": call_id, "timestamp": end.to_rfc3339()}));
+    }
+    *first += n;
+    rng.shuffle(&mut records);
+    records
+}
+
+/// One record of each of `n` calls from `first` on: their starts, or their ends.
+fn one_record_a_call(first: &mut u64, n: u64, starts: bool) -> Vec<Value> {
+    let calls = records(first, n);
+    calls.into_iter().filter(|r| (r["type"] == "start") == starts).collect()
+}
+
+async fn post(function: &Function, path: &str, body: &Value) -> Answer {
+    let answer = function.invoke(&event("POST", path, &[], Some(&body.to_string()), &[])).await;
+    assert!(
+        matches!(answer.response["statusCode"].as_u64(), Some(200 | 201)),
+        "{path}: {}",
+        answer.response
+    );
+    answer
+}
+
+async fn post_batch(function: &Function, records: &[Value]) -> Answer {
+    let answer = post(function, "/v1/call-records/batch", &json!({"records": records})).await;
+    let reply: Value = serde_json::from_str(answer.response["body"].as_str().unwrap()).unwrap();
+    assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{reply}");
+    answer
+}
+
+async fn post_singles(function: &Function, records: Vec<Value>) {
+    by_clients(records, |record| async move {
+        post(function, "/v1/call-records", &record).await;
+    })
+    .await;
+}
+
+/// Posts `records` in batches of 100; the time each batch took in the function.
+async fn post_batches(function: &Function, records: Vec<Value>) -> Vec<Duration> {
+    let batches: Vec<Vec<Value>> = records.chunks(100).map(<[Value]>::to_vec).collect();
+    let times = std::sync::Mutex::new(Vec::new());
+    by_clients(batches, |batch| {
+        let times = &times;
+        async move {
+            let answer = post_batch(function, &batch).await;
+            times.lock().unwrap().push(answer.in_function);
+        }
+    })
+    .await;
+    times.into_inner().unwrap()
+}
+
+/// Sends every item of `queue`, from [`CLIENTS`] clients at once.
+async fn by_clients<T, F: Future<Output = ()>>(queue: Vec<T>, send: impl FnMut(T) -> F) {
+    futures::stream::iter(queue).for_each_concurrent(CLIENTS, send).await;
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}

@@ -1,0 +1,204 @@
+//! A function binary run as Lambda runs it, for the benchmarks: the process is
+//! started with `AWS_LAMBDA_RUNTIME_API` pointing at a Runtime API served here
+//! (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), so each event
+//! is timed from the moment the function takes it (`/next`) to its answer, and the
+//! process's own CPU time is read from /proc. Nothing stands between the harness and
+//! the function but the Runtime API's loopback HTTP, as on Lambda.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// What the function answered to one event, and how long it took from taking the
+/// event to answering it.
+#[derive(Debug)]
+pub struct Answer {
+    pub response: Value,
+    pub in_function: Duration,
+}
+
+struct Invocation {
+    event: String,
+    answer: oneshot::Sender<Answer>,
+}
+
+#[derive(Default)]
+struct Pending {
+    next_id: u64,
+    waiting: HashMap<String, (Instant, oneshot::Sender<Answer>)>,
+}
+
+struct RuntimeApi {
+    invocations: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
+    pending: Mutex<Pending>,
+    first_poll: watch::Sender<Option<Instant>>,
+}
+
+/// One running function process.
+pub struct Function {
+    child: tokio::process::Child,
+    invocations: mpsc::Sender<Invocation>,
+    started: Instant,
+    first_poll: watch::Receiver<Option<Instant>>,
+    capacity: Arc<Mutex<Capacity>>,
+}
+
+/// DynamoDB capacity units the function reported in its metric lines.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Capacity {
+    pub read: f64,
+    pub write: f64,
+}
+
+impl Function {
+    /// Starts `binary` with `env` (besides the Lambda variables). Its log lines are
+    /// read for the capacity units; anything else it prints is dropped.
+    pub async fn start(binary: &Path, name: &str, env: &[(&str, &str)]) -> Function {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (invocations, receiver) = mpsc::channel(1024);
+        let (first_poll, first_poll_seen) = watch::channel(None);
+        let api = Arc::new(RuntimeApi {
+            invocations: tokio::sync::Mutex::new(receiver),
+            pending: Mutex::new(Pending::default()),
+            first_poll,
+        });
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let api = api.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| serve(api.clone(), request));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(binary)
+            .envs(env.iter().copied())
+            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let capacity = Arc::new(Mutex::new(Capacity::default()));
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let counted = capacity.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(logged) = serde_json::from_str::<Value>(&line) else { continue };
+                let mut capacity = counted.lock().unwrap();
+                capacity.read += logged["ReadCapacityUnits"].as_f64().unwrap_or(0.0);
+                capacity.write += logged["WriteCapacityUnits"].as_f64().unwrap_or(0.0);
+            }
+        });
+        Function { child, invocations, started, first_poll: first_poll_seen, capacity }
+    }
+
+    /// From starting the process to its first poll for an event: Lambda's init phase.
+    pub async fn init_time(&mut self) -> Duration {
+        let polled = tokio::select! {
+            polled = tokio::time::timeout(Duration::from_secs(30), self.first_poll.wait_for(Option::is_some)) => {
+                polled.expect("the function polls for an event within 30 s").expect("the runtime API is running").unwrap()
+            }
+            exit = self.child.wait() => panic!("the function stopped before it polled for an event: {exit:?}"),
+        };
+        polled - self.started
+    }
+
+    /// Hands the function one event and waits for its answer.
+    pub async fn invoke(&self, event: &Value) -> Answer {
+        let (answer, answered) = oneshot::channel();
+        self.invocations.send(Invocation { event: event.to_string(), answer }).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(60), answered)
+            .await
+            .expect("the function answers within 60 s")
+            .expect("the function answered")
+    }
+
+    /// The CPU time (user and system, every thread) the process has used so far.
+    pub fn cpu_time(&self) -> Duration {
+        let pid = self.child.id().expect("the function is running");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+    }
+
+    /// The capacity units the function has reported so far.
+    pub fn capacity(&self) -> Capacity {
+        *self.capacity.lock().unwrap()
+    }
+}
+
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        let output = std::process::Command::new("getconf").arg("CLK_TCK").output().expect("getconf");
+        String::from_utf8_lossy(&output.stdout).trim().parse().expect("CLK_TCK is a number")
+    })
+}
+
+async fn serve(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
+    if path.ends_with("/invocation/next") {
+        api.first_poll.send_if_modified(|seen| seen.is_none() && seen.replace(Instant::now()).is_none());
+        let Some(invocation) = api.invocations.lock().await.recv().await else {
+            return Ok(status(410));
+        };
+        let id = {
+            let mut pending = api.pending.lock().unwrap();
+            pending.next_id += 1;
+            let id = format!("bench-{}", pending.next_id);
+            pending.waiting.insert(id.clone(), (Instant::now(), invocation.answer));
+            id
+        };
+        let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
+        let response = Response::builder()
+            .header("lambda-runtime-aws-request-id", &id)
+            .header("lambda-runtime-deadline-ms", deadline.to_string())
+            .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
+            .header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
+            .body(Full::new(Bytes::from(invocation.event)))
+            .unwrap();
+        return Ok(response);
+    }
+    let Some(rest) = path.strip_prefix("/2018-06-01/runtime/invocation/") else {
+        // An init error: the function will exit; the waiting side times out and says so.
+        eprintln!("function runtime API: {path}");
+        return Ok(status(202));
+    };
+    let (id, kind) = rest.split_once('/').unwrap_or((rest, ""));
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let Some((handed, answer)) = api.pending.lock().unwrap().waiting.remove(id) else {
+        return Ok(status(404));
+    };
+    let response = match kind {
+        "response" => serde_json::from_slice(&body).unwrap_or(Value::Null),
+        _ => serde_json::json!({"function_error": String::from_utf8_lossy(&body)}),
+    };
+    let _ = answer.send(Answer { response, in_function: handed.elapsed() });
+    Ok(status(202))
+}
+
+fn status(code: u16) -> Response<Full<Bytes>> {
+    Response::builder().status(code).body(Full::new(Bytes::new())).unwrap()
+}

@@ -31,9 +31,9 @@ const DELAY: Duration = Duration::from_millis(5);
 
 #[tokio::main]
 async fn main() {
-    let binary = std::env::var_os("CALL_RECORDS_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/call-records")
-    });
+    let binary = std::env::var_os("CALL_RECORDS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/call-records"));
     let dynamodb = endpoint();
     let table = format!("bench-ingest-{:08x}", fastrand::u32(..));
     // The functions' credentials and region, which DynamoDB Local keeps tables apart by.
@@ -43,7 +43,14 @@ async fn main() {
     println!("function: {}", binary.display());
     let start = |endpoint: String| {
         let (binary, table) = (binary.clone(), table.clone());
-        async move { Function::start(&binary, "call-records", &[("TABLE_NAME", &table), ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)]).await }
+        async move {
+            Function::start(
+                &binary,
+                "call-records",
+                &[("TABLE_NAME", &table), ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)],
+            )
+            .await
+        }
     };
     let mut next_call = 1;
 
@@ -59,11 +66,15 @@ async fn main() {
     let warm_up = records(&mut next_call, 10);
     post_singles(&function, warm_up).await;
     let (cpu, capacity) = (function.cpu_time(), function.capacity());
-    post_singles(&function, records(&mut next_call, CALLS)).await;
+    let mut single_times = post_singles(&function, records(&mut next_call, CALLS)).await;
     let single = (function.cpu_time() - cpu) / (2 * CALLS as u32);
     let (after, calls) = (function.capacity(), CALLS as f64);
     let (wcu, rcu) = ((after.write - capacity.write) / calls, (after.read - capacity.read) / calls);
-    println!("single: {} records, {:.0} us CPU a record; {wcu:.2} WCU and {rcu:.2} RCU a call", 2 * CALLS, micros(single));
+    println!(
+        "single: {} records, {:.0} us CPU a record; {wcu:.2} WCU and {rcu:.2} RCU a call",
+        2 * CALLS,
+        micros(single)
+    );
     if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
         return;
     }
@@ -147,11 +158,7 @@ fn one_record_a_call(first: &mut u64, n: u64, starts: bool) -> Vec<Value> {
 
 async fn post(function: &Function, path: &str, body: &Value) -> Answer {
     let answer = function.invoke(&event("POST", path, &[], Some(&body.to_string()), &[])).await;
-    assert!(
-        matches!(answer.response["statusCode"].as_u64(), Some(200 | 201)),
-        "{path}: {}",
-        answer.response
-    );
+    assert!(matches!(answer.response["statusCode"].as_u64(), Some(200 | 201)), "{path}: {}", answer.response);
     answer
 }
 
@@ -162,11 +169,18 @@ async fn post_batch(function: &Function, records: &[Value]) -> Answer {
     answer
 }
 
-async fn post_singles(function: &Function, records: Vec<Value>) {
-    by_clients(records, |record| async move {
-        post(function, "/v1/call-records", &record).await;
+/// Posts `records` one a request; the time each took in the function.
+async fn post_singles(function: &Function, records: Vec<Value>) -> Vec<Duration> {
+    let times = std::sync::Mutex::new(Vec::new());
+    by_clients(records, |record| {
+        let times = &times;
+        async move {
+            let answer = post(function, "/v1/call-records", &record).await;
+            times.lock().unwrap().push(answer.in_function);
+        }
     })
     .await;
+    times.into_inner().unwrap()
 }
 
 /// Posts `records` in batches of 100; the time each batch took in the function.

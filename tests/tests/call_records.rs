@@ -242,3 +242,42 @@ async fn a_batch_is_processed_in_order_record_by_record() {
     }
     assert_eq!(api.get("/v1/calls/31").await.0, 404, "a refused batch stores nothing");
 }
+
+/// A batch writes its calls' first records together in one transaction; a record
+/// refused there (its call or its record id already taken) is answered on its own,
+/// and the records written beside it are stored all the same.
+#[tokio::test]
+async fn a_refused_record_in_a_batch_leaves_its_neighbours_stored() {
+    let api = TestApi::new("batch-neighbours").await;
+    for record in [start(1, 1, "2017-12-12T15:07:13Z"), start(4, 4, "2017-12-12T15:07:13Z")] {
+        assert_eq!(api.post("/v1/call-records", &record).await.0, 201);
+    }
+    let batch = json!({"records": [
+        start(10, 1, "2017-12-12T16:00:00Z"),
+        start(11, 2, "2017-12-12T15:07:13Z"),
+        start(1, 3, "2017-12-12T15:07:13Z"),
+        end(12, 4, "2017-12-12T15:14:56Z"),
+        start(4, 4, "2017-12-12T15:07:13Z"),
+        start(13, 5, "2017-12-12T15:07:13Z"),
+    ]});
+    let (status, reply) = api.post("/v1/call-records/batch", &batch).await;
+    assert_eq!(status, 200, "{reply}");
+    let outcomes: Vec<(u64, &str)> = reply["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["status"].as_u64().unwrap(), r["error"]["code"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(409, "call_already_started"), (201, ""), (409, "record_id_taken"), (201, ""), (200, ""), (201, "")],
+        "{reply}"
+    );
+    for (call, status) in [("1", "started"), ("2", "started"), ("4", "completed"), ("5", "started")] {
+        let (got, body) = api.get(&format!("/v1/calls/{call}")).await;
+        assert_eq!((got, body["status"].as_str()), (200, Some(status)), "call {call}: {body}");
+    }
+    assert_eq!(api.get("/v1/calls/3").await.0, 404, "a refused record stores nothing");
+    let (_, bill) = api.get("/v1/bills/99988526423?period=2017-12").await;
+    assert_eq!(bill["call_count"], 1, "{bill}");
+}

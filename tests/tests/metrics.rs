@@ -55,6 +55,9 @@ async fn each_request_writes_its_counts_as_emf() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["RecordsCreated"], 1);
     assert!(lines[0].get("CallsCompleted").is_none());
+    // The capacity DynamoDB reports: a transactional write of two items (the guard
+    // and the call, with the call's index entry).
+    assert!(lines[0]["WriteCapacityUnits"].as_f64().unwrap() >= 4.0, "{}", lines[0]);
 
     // A batch: a completion with its centavos, a replay, and two refusals of two codes.
     let batch = json!({"records": [
@@ -77,10 +80,15 @@ async fn each_request_writes_its_counts_as_emf() {
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function", "ErrorCode"]]));
     }
 
-    // A bill page served; a request that counts nothing writes no line.
+    // A bill page served; a read of a call counts its capacity units only.
     let lines = emf_lines(&api, "GET", "/v1/bills/99988526423?period=2017-12", None).await;
     assert_eq!(lines[0]["BillPagesServed"], 1);
-    assert!(emf_lines(&api, "GET", "/v1/calls/10", None).await.is_empty());
+    assert!(lines[0]["ReadCapacityUnits"].as_f64().unwrap() > 0.0, "{}", lines[0]);
+    let lines = emf_lines(&api, "GET", "/v1/calls/10", None).await;
+    assert_eq!(lines.len(), 1);
+    let metrics = lines[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
+    assert_eq!(metrics, &[json!({"Name": "ReadCapacityUnits", "Unit": "None"})]);
+    assert_eq!(lines[0]["ReadCapacityUnits"], 1.0, "one strongly consistent read of a small item");
 }
 
 #[tokio::test]

@@ -35,3 +35,30 @@ async fn requests_per_ingested_record() {
         assert_eq!(used, requests, "{what}");
     }
 }
+
+/// A batch reads the calls its ends need in one request and writes its calls'
+/// first records in as few transactions as they fit (issue 13).
+#[tokio::test]
+async fn a_batch_of_different_calls_costs_a_few_requests() {
+    let api = TestApi::new("cost-batch").await;
+    let starts: Vec<Value> = (1..=100).map(|call| start(call, call)).collect();
+    let ends: Vec<Value> = (1..=100).map(|call| end(1000 + call, call)).collect();
+    let cases = [
+        // One read of the 100 calls, then 100 guards and 100 calls in transactions
+        // of up to 25 actions: 8 of 12 records and one of 4.
+        ("100 starts of 100 new calls", starts, 10),
+        // The same, with the subscriber's summary once in each transaction.
+        ("100 ends completing 100 calls of one subscriber", ends, 10),
+    ];
+    for (what, records, requests) in cases {
+        let before = api.requests.get();
+        let (status, reply) = api.post("/v1/call-records/batch", &json!({ "records": records })).await;
+        let used = api.requests.get() - before;
+        eprintln!("{what:<50} {used} request(s)");
+        assert_eq!(status, 200, "{reply}");
+        assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{what}: {reply}");
+        assert_eq!(used, requests, "{what}");
+    }
+    let (_, bill) = api.get("/v1/bills/99988526423?period=2017-12").await;
+    assert_eq!(bill["call_count"], 100, "{bill}");
+}

@@ -93,6 +93,9 @@ pub enum WriteRejected {
     /// Another transaction held the same items, or storage throttled the write:
     /// try again shortly.
     Contention,
+    /// Written together with other records' writes, one of which was rejected:
+    /// nothing of this write was applied, and nothing is known against it.
+    Cancelled,
     /// No answer came (a timeout, a dropped connection, a storage error that may
     /// follow a write): the write may or may not have been applied.
     InDoubt,
@@ -108,6 +111,39 @@ pub trait CallStore {
     /// for 0); the record id, if any, reserved for this record if no record holds it;
     /// and for a completing write, the charge added to the subscriber's bill summary.
     fn write_record(&self, write: RecordWrite<'_>) -> impl Future<Output = Result<(), WriteRejected>> + Send;
+
+    /// The calls of `call_ids` (distinct), each as [`CallStore::read_call`] reads it,
+    /// in the same order. A store that can read many at once overrides this.
+    fn read_calls(&self, call_ids: &[CallId]) -> impl Future<Output = Result<Vec<Option<StoredCall>>, ApiError>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let mut calls = Vec::with_capacity(call_ids.len());
+            for &call_id in call_ids {
+                calls.push(self.read_call(call_id).await?);
+            }
+            Ok(calls)
+        }
+    }
+
+    /// Each write as [`CallStore::write_record`] makes it, for records of distinct
+    /// calls and record ids; the outcome of each, in the same order. A store that
+    /// sends them together answers [`WriteRejected::Cancelled`] for the writes that a
+    /// rejected neighbour kept from being applied. A store that can write many at
+    /// once overrides this.
+    fn write_records(&self, writes: &[RecordWrite<'_>]) -> impl Future<Output = Vec<Result<(), WriteRejected>>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for write in writes {
+                outcomes.push(self.write_record(*write).await);
+            }
+            outcomes
+        }
+    }
 }
 
 /// Stores a valid record (SPEC §2): new, replayed, or refused with its conflict.
@@ -133,48 +169,113 @@ async fn ingest_record<S: CallStore>(
 ) -> Result<Ingested, ApiError> {
     // A start usually opens its call: try that without reading first, so it costs
     // one request. Otherwise the failed condition returns the call as it is.
-    let mut known = (record.kind() == RecordKind::Start).then(StoredCall::default);
-    let mut doubt = Doubt::default();
+    let first = match record.kind() {
+        RecordKind::Start => Next::Decide(Box::default()),
+        RecordKind::End => Next::Read,
+    };
+    keep_ingesting(store, &record, defaulted, tariffs, zone, first, Doubt::default()).await
+}
+
+/// What a record's next attempt starts from.
+#[derive(Debug)]
+enum Next {
+    /// Deciding on the call as it is known to be.
+    Decide(Box<StoredCall>),
+    /// Reading the call first.
+    Read,
+    /// Waiting a little, then reading the call.
+    Wait,
+    Done(Result<Ingested, ApiError>),
+}
+
+/// What deciding on a stored call leaves to do.
+enum Step {
+    Answer(Ingested),
+    Write(CallState),
+}
+
+/// Tries `record` until it is stored, replayed or refused, from `next`.
+async fn keep_ingesting<S: CallStore>(
+    store: &S,
+    record: &CallRecord,
+    defaulted: bool,
+    tariffs: &TariffSchedule,
+    zone: Tz,
+    mut next: Next,
+    mut doubt: Doubt,
+) -> Result<Ingested, ApiError> {
     for attempt in 0..ATTEMPTS {
-        let stored = match known.take() {
-            Some(stored) => stored,
-            None => doubt.read(store.read_call(record.call_id).await)?.unwrap_or_default(),
-        };
-        let priced = match decide(&stored.state, &record, defaulted, tariffs, zone)? {
-            // Our own earlier write, applied though its answer was lost.
-            Outcome::Replay(stored) if doubt.writes > 0 => return Ok(Ingested::Created(stored)),
-            Outcome::Replay(stored) => return Ok(Ingested::Replayed(stored)),
-            Outcome::Store(priced) => priced,
-        };
-        let next = with_record(&stored.state, &record, priced.as_ref());
-        match store.write_record(RecordWrite { record: &record, rev: stored.rev, next: &next }).await {
-            Ok(()) => {
-                if let Some(charge) = &next.charge {
-                    metrics::count(Metric::CallsCompleted);
-                    metrics::add(Metric::CentsBilled, u64::try_from(charge.price.0).unwrap_or_default());
-                }
-                return Ok(Ingested::Created(record));
+        let stored = match next {
+            Next::Decide(stored) => *stored,
+            Next::Read => doubt.read(store.read_call(record.call_id).await)?.unwrap_or_default(),
+            Next::Wait => {
+                backoff(attempt).await;
+                doubt.read(store.read_call(record.call_id).await)?.unwrap_or_default()
             }
-            // The call changed: decide again on what it holds now, so that a conflict
-            // with the call's own records is reported before one with the record id.
-            Err(WriteRejected::Conflict { call: Some(current), .. }) => known = Some(*current),
-            Err(WriteRejected::Conflict { id_owner: Some(owner), .. }) if owner != (record.call_id, record.kind()) => {
-                return Err(record_id_taken(&record));
-            }
-            Err(WriteRejected::Conflict { .. }) => known = None,
-            Err(WriteRejected::Contention) => backoff(attempt).await,
-            // Find out what happened: the next read shows the call as it is, and
-            // deciding on it again gives the true answer.
-            Err(WriteRejected::InDoubt) => doubt.wrote()?,
-            Err(WriteRejected::Failed(error)) => return Err(error),
-        }
+            Next::Done(result) => return result,
+        };
+        let next_state = match step(&stored, record, defaulted, tariffs, zone, &doubt)? {
+            Step::Answer(ingested) => return Ok(ingested),
+            Step::Write(next_state) => next_state,
+        };
+        next = match store.write_record(RecordWrite { record, rev: stored.rev, next: &next_state }).await {
+            Ok(()) => return Ok(created(record, &next_state)),
+            Err(rejected) => after_rejection(rejected, record, &mut doubt),
+        };
     }
     Err(too_much_contention(record.call_id))
 }
 
+/// Decides on `stored`: an answer, or the call's state to write.
+fn step(
+    stored: &StoredCall,
+    record: &CallRecord,
+    defaulted: bool,
+    tariffs: &TariffSchedule,
+    zone: Tz,
+    doubt: &Doubt,
+) -> Result<Step, ApiError> {
+    Ok(match decide(&stored.state, record, defaulted, tariffs, zone)? {
+        // Our own earlier write, applied though its answer was lost.
+        Outcome::Replay(stored) if doubt.writes > 0 => Step::Answer(Ingested::Created(stored)),
+        Outcome::Replay(stored) => Step::Answer(Ingested::Replayed(stored)),
+        Outcome::Store(priced) => Step::Write(with_record(&stored.state, record, priced.as_ref())),
+    })
+}
+
+/// A record just stored, counted.
+fn created(record: &CallRecord, next: &CallState) -> Ingested {
+    if let Some(charge) = &next.charge {
+        metrics::count(Metric::CallsCompleted);
+        metrics::add(Metric::CentsBilled, u64::try_from(charge.price.0).unwrap_or_default());
+    }
+    Ingested::Created(record.clone())
+}
+
+/// What to do after a write was not applied.
+fn after_rejection(rejected: WriteRejected, record: &CallRecord, doubt: &mut Doubt) -> Next {
+    match rejected {
+        // The call changed: decide again on what it holds now, so that a conflict
+        // with the call's own records is reported before one with the record id.
+        WriteRejected::Conflict { call: Some(current), .. } => Next::Decide(current),
+        WriteRejected::Conflict { id_owner: Some(owner), .. } if owner != (record.call_id, record.kind()) => {
+            Next::Done(Err(record_id_taken(record)))
+        }
+        WriteRejected::Conflict { .. } | WriteRejected::Cancelled => Next::Read,
+        WriteRejected::Contention => Next::Wait,
+        // Find out what happened: the next read shows the call as it is, and
+        // deciding on it again gives the true answer.
+        WriteRejected::InDoubt => match doubt.wrote() {
+            Ok(()) => Next::Read,
+            Err(error) => Next::Done(Err(error)),
+        },
+        WriteRejected::Failed(error) => Next::Done(Err(error)),
+    }
+}
+
 /// Writes whose outcome is unknown. While there is one, a failure to find out is a
 /// 503 that says the record may have been stored.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Doubt {
     writes: u32,
 }
@@ -229,7 +330,7 @@ async fn open_new_call<S: CallStore>(store: &S, new: NewRecord) -> Result<Ingest
             }
             // The drawn id is in use: draw another.
             Err(WriteRejected::Conflict { .. }) => call_id = CallId(fastrand::u64(ASSIGNED_CALL_IDS)),
-            Err(WriteRejected::Contention) => backoff(attempt).await,
+            Err(WriteRejected::Contention | WriteRejected::Cancelled) => backoff(attempt).await,
             Err(WriteRejected::InDoubt) => doubt.wrote()?,
             Err(WriteRejected::Failed(error)) => return Err(error),
         }
@@ -237,12 +338,17 @@ async fn open_new_call<S: CallStore>(store: &S, new: NewRecord) -> Result<Ingest
     Err(too_much_contention(CallId(0)))
 }
 
-/// Records of one batch in flight at once.
+/// Records of one batch in flight at once, after the first records of its calls.
 pub const BATCH_CONCURRENCY: usize = 32;
 
 /// Stores a batch's records (SPEC §2): each on its own, as if one after another in
-/// request order, with the records of different calls at once (up to
-/// [`BATCH_CONCURRENCY`]). Results come in request order.
+/// request order. Results come in request order.
+///
+/// The first record of each call is decided on calls read together and written
+/// together ([`CallStore::read_calls`], [`CallStore::write_records`]); the records
+/// that follow one of their call's, and those whose first write was not applied, go
+/// on one by one, the records of different calls at once (up to
+/// [`BATCH_CONCURRENCY`]).
 pub async fn ingest_batch<S: CallStore + Sync>(
     store: &S,
     records: Vec<Result<NewRecord, ApiError>>,
@@ -256,17 +362,33 @@ pub async fn ingest_batch<S: CallStore + Sync>(
         .into_iter()
         .map(|group| group.into_iter().map(|i| (i, records[i].take().expect("each record in one group"))).collect())
         .collect();
+    let leads: Vec<(usize, CallRecord, bool)> = groups
+        .iter()
+        .filter_map(|group| match &group[0] {
+            (i, Ok(new)) => new.call_id.map(|call_id| (*i, new.clone().into_record(call_id), new.timestamp_defaulted)),
+            (_, Err(_)) => None,
+        })
+        .collect();
+    let mut led = first_attempts(store, &leads, tariffs, zone).await;
     let done: Vec<Vec<(usize, Result<Ingested, ApiError>)>> = stream::iter(groups)
-        .map(|group| async move {
-            let mut results = Vec::with_capacity(group.len());
-            for (i, record) in group {
-                let result = match record {
-                    Ok(record) => ingest(store, record, tariffs, zone).await,
-                    Err(error) => Err(error),
-                };
-                results.push((i, result));
+        .map(|group| {
+            let lead = led.remove(&group[0].0);
+            async move {
+                let mut results = Vec::with_capacity(group.len());
+                let mut group = group.into_iter();
+                if let Some((next, doubt, record, defaulted)) = lead {
+                    let (i, _) = group.next().expect("a group has a first record");
+                    results.push((i, keep_ingesting(store, &record, defaulted, tariffs, zone, next, doubt).await));
+                }
+                for (i, record) in group {
+                    let result = match record {
+                        Ok(record) => ingest(store, record, tariffs, zone).await,
+                        Err(error) => Err(error),
+                    };
+                    results.push((i, result));
+                }
+                results
             }
-            results
         })
         .buffer_unordered(BATCH_CONCURRENCY)
         .collect()
@@ -274,6 +396,56 @@ pub async fn ingest_batch<S: CallStore + Sync>(
     let mut results: Vec<(usize, Result<Ingested, ApiError>)> = done.into_iter().flatten().collect();
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// A batch's first records of their calls, decided on their calls read together
+/// and written together: for each, by its position in the batch, what its next
+/// attempt starts from. (Starts are read too: one start whose call exists, tried
+/// blindly, would cancel the writes of every record beside it.)
+async fn first_attempts<S: CallStore + Sync>(
+    store: &S,
+    leads: &[(usize, CallRecord, bool)],
+    tariffs: &TariffSchedule,
+    zone: Tz,
+) -> std::collections::HashMap<usize, (Next, Doubt, CallRecord, bool)> {
+    let call_ids: Vec<CallId> = leads.iter().map(|(_, record, _)| record.call_id).collect();
+    let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&call_ids).await {
+        Ok(calls) => call_ids.iter().copied().zip(calls).collect(),
+        // Each record reads its call again on its own, and answers for itself.
+        Err(_) => std::collections::HashMap::new(),
+    };
+    let mut firsts = std::collections::HashMap::with_capacity(leads.len());
+    let mut writes = Vec::new();
+    for (i, record, defaulted) in leads {
+        let stored = match read.remove(&record.call_id) {
+            Some(call) => call.unwrap_or_default(),
+            None => {
+                firsts.insert(*i, (Next::Read, Doubt::default(), record.clone(), *defaulted));
+                continue;
+            }
+        };
+        let next = match step(&stored, record, *defaulted, tariffs, zone, &Doubt::default()) {
+            Ok(Step::Write(next_state)) => {
+                writes.push((*i, record, *defaulted, stored.rev, next_state));
+                continue;
+            }
+            Ok(Step::Answer(ingested)) => Next::Done(Ok(ingested)),
+            Err(error) => Next::Done(Err(error)),
+        };
+        firsts.insert(*i, (next, Doubt::default(), record.clone(), *defaulted));
+    }
+    let record_writes: Vec<RecordWrite<'_>> =
+        writes.iter().map(|(_, record, _, rev, next)| RecordWrite { record, rev: *rev, next }).collect();
+    let outcomes = store.write_records(&record_writes).await;
+    for ((i, record, defaulted, _, next_state), outcome) in writes.iter().zip(outcomes) {
+        let mut doubt = Doubt::default();
+        let next = match outcome {
+            Ok(()) => Next::Done(Ok(created(record, next_state))),
+            Err(rejected) => after_rejection(rejected, record, &mut doubt),
+        };
+        firsts.insert(*i, (next, doubt, (*record).clone(), *defaulted));
+    }
+    firsts
 }
 
 /// The records of a batch that must go one after another, in request order: those

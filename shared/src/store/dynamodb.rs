@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConsumedCapacity, Put, ReturnConsumedCapacity,
+    AttributeValue, CancellationReason, ConsumedCapacity, KeysAndAttributes, Put, ReturnConsumedCapacity,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
@@ -208,43 +208,151 @@ fn failed(reason: Option<&CancellationReason>) -> Option<&CancellationReason> {
     reason.filter(|r| r.code() == Some("ConditionalCheckFailed"))
 }
 
-fn write_error(err: SdkError<TransactWriteItemsError>, has_guard: bool) -> WriteRejected {
+/// Why a transaction was not applied, for each record write in it, given as the
+/// number of its actions and whether the first is a record-id guard.
+fn write_errors(err: SdkError<TransactWriteItemsError>, writes: &[(usize, bool)]) -> Vec<WriteRejected> {
+    let all = |rejected: WriteRejected| vec![rejected; writes.len()];
     if outcome_unknown(&err) {
         tracing::warn!(error = %DisplayErrorContext(&err), "TransactWriteItems: outcome unknown");
-        return WriteRejected::InDoubt;
+        return all(WriteRejected::InDoubt);
     }
     if throttled(&err) {
         tracing::warn!(error = %DisplayErrorContext(&err), "TransactWriteItems: throttled");
-        return WriteRejected::Contention;
+        return all(WriteRejected::Contention);
     }
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
-        return WriteRejected::Failed(storage_error("TransactWriteItems", err));
+        return all(WriteRejected::Failed(storage_error("TransactWriteItems", err)));
     };
-    // Reasons come in item order: [guard,] call[, summary].
     let reasons = cancelled.cancellation_reasons();
+    let mut offset = 0;
+    let rejections: Vec<Option<WriteRejected>> = writes
+        .iter()
+        .map(|&(actions, has_guard)| {
+            let own = reasons.get(offset..offset + actions).unwrap_or_default();
+            offset += actions;
+            rejection(own, has_guard)
+        })
+        .collect();
+    // A cancelled transaction applied nothing. Beside a write whose condition failed,
+    // the others were only cancelled; otherwise a conflicting transaction or a
+    // throttled item is tried again shortly.
+    let bystander =
+        if rejections.iter().any(Option::is_some) { WriteRejected::Cancelled } else { WriteRejected::Contention };
+    rejections.into_iter().map(|rejected| rejected.unwrap_or_else(|| bystander.clone())).collect()
+}
+
+/// A record write's rejection from its actions' cancellation reasons, which come in
+/// action order: [guard,] call[, summary]; `None` when none of its conditions failed.
+fn rejection(reasons: &[CancellationReason], has_guard: bool) -> Option<WriteRejected> {
     let (guard, call) = if has_guard { (reasons.first(), reasons.get(1)) } else { (None, reasons.first()) };
     let id_owner = match failed(guard).map(|r| r.item().map(guard_owner)) {
         None => None,
         Some(Some(Ok(owner))) => Some(owner),
-        Some(Some(Err(e))) => return WriteRejected::Failed(corrupt(e)),
+        Some(Some(Err(e))) => return Some(WriteRejected::Failed(corrupt(e))),
         Some(None) => {
-            return WriteRejected::Failed(corrupt("a failed record-id condition returned no item"));
+            return Some(WriteRejected::Failed(corrupt("a failed record-id condition returned no item")));
         }
     };
     let call = match failed(call).map(|r| r.item().map(stored_call).transpose()) {
         None => None,
         Some(Ok(stored)) => Some(Box::new(stored.unwrap_or_default())),
-        Some(Err(e)) => return WriteRejected::Failed(corrupt(e)),
+        Some(Err(e)) => return Some(WriteRejected::Failed(corrupt(e))),
     };
-    if id_owner.is_some() || call.is_some() {
-        return WriteRejected::Conflict { id_owner, call };
-    }
-    // A cancelled transaction applied nothing: a conflicting transaction or a
-    // throttled item is tried again shortly.
-    WriteRejected::Contention
+    (id_owner.is_some() || call.is_some()).then_some(WriteRejected::Conflict { id_owner, call })
 }
 
 impl Store {
+    /// A record's own actions, in the order [`rejection`] reads their cancellation
+    /// reasons: [guard,] call. The summary it adds to is [`Store::summary_action`].
+    fn record_actions(&self, write: &RecordWrite<'_>) -> Vec<TransactWriteItem> {
+        let RecordWrite { record, rev, next } = *write;
+        let mut items = Vec::with_capacity(3);
+        if let Some(id) = record.id {
+            let guard = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(guard_item(id, record)))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            items.push(TransactWriteItem::builder().put(guard.build().expect("table and item are set")).build());
+        }
+        let call = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(call_item(record.call_id, rev + 1, next)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let call = match rev {
+            0 => {
+                call.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", PARTITION_KEY)
+            }
+            _ => call
+                .condition_expression("#rev = :rev")
+                .expression_attribute_names("#rev", REV)
+                .expression_attribute_values(":rev", AttributeValue::N(rev.to_string())),
+        };
+        items.push(TransactWriteItem::builder().put(call.build().expect("table and item are set")).build());
+        items
+    }
+
+    /// Adds `calls` calls and `cents` to a bill summary (no condition: the calls'
+    /// own conditions in the same transaction make it count once).
+    fn summary_action(&self, key: String, calls: u64, cents: i64) -> TransactWriteItem {
+        let summary = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(item::key(key)))
+            .update_expression("ADD #count :calls, #total :cents")
+            .expression_attribute_names("#count", CALL_COUNT)
+            .expression_attribute_names("#total", TOTAL_CENTS)
+            .expression_attribute_values(":calls", AttributeValue::N(calls.to_string()))
+            .expression_attribute_values(":cents", AttributeValue::N(cents.to_string()));
+        TransactWriteItem::builder().update(summary.build().expect("table, key and update are set")).build()
+    }
+
+    /// One transaction of record writes: their own actions, then one action for
+    /// each bill summary they add to, with what they add together.
+    fn transaction(&self, writes: &[RecordWrite<'_>], own: Vec<Vec<TransactWriteItem>>) -> Vec<TransactWriteItem> {
+        let mut summaries: Vec<(String, u64, i64)> = Vec::new();
+        for (subscriber, charge) in writes.iter().filter_map(RecordWrite::completes) {
+            let key = schema::summary_key(subscriber, charge.period);
+            match summaries.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, calls, cents)) => (*calls, *cents) = (*calls + 1, *cents + charge.price.0),
+                None => summaries.push((key, 1, charge.price.0)),
+            }
+        }
+        let mut items: Vec<TransactWriteItem> = own.into_iter().flatten().collect();
+        items.extend(summaries.into_iter().map(|(key, calls, cents)| self.summary_action(key, calls, cents)));
+        items
+    }
+
+    /// Record writes packed into transactions of up to [`PACKED_ACTIONS`] actions
+    /// (their own and one for each summary they add to), as the writes' positions,
+    /// in chains: the writes of one summary are packed next to each other, and the
+    /// transactions of a chain share summaries, so they must go one after another.
+    fn pack(writes: &[RecordWrite<'_>], own: &[Vec<TransactWriteItem>]) -> Vec<Vec<Vec<usize>>> {
+        let summary_of =
+            |i: usize| writes[i].completes().map(|(subscriber, charge)| schema::summary_key(subscriber, charge.period));
+        let mut order: Vec<(Option<String>, usize)> = (0..writes.len()).map(|i| (summary_of(i), i)).collect();
+        order.sort();
+        let mut chains: Vec<Vec<Vec<usize>>> = Vec::new();
+        let (mut size, mut last_summary): (usize, Option<String>) = (PACKED_ACTIONS + 1, None);
+        for (summary, i) in order {
+            let same_summary = summary.is_some() && summary == last_summary;
+            let needs = own[i].len() + usize::from(!same_summary && summary.is_some());
+            if size + needs > PACKED_ACTIONS {
+                // A summary split over two transactions chains them.
+                match chains.last_mut() {
+                    Some(chain) if same_summary => chain.push(Vec::new()),
+                    _ => chains.push(vec![Vec::new()]),
+                }
+                size = 0;
+            }
+            let needs = own[i].len() + usize::from(summary.is_some() && (size == 0 || !same_summary));
+            size += needs;
+            chains.last_mut().and_then(|chain| chain.last_mut()).expect("one is open").push(i);
+            last_summary = summary;
+        }
+        chains
+    }
+
     /// Up to `count` calls in the table's own order (a scan), after the call
     /// `after`; with whether more may follow. Only call items are returned.
     pub async fn scan_calls(&self, after: Option<CallId>, count: usize) -> Result<(Vec<StoredCall>, bool), ApiError> {
@@ -326,6 +434,16 @@ impl UnmatchedStore for Store {
     }
 }
 
+/// The most actions in one of a batch's transactions (DynamoDB takes up to 100):
+/// a few smaller transactions at once finish sooner than one large one.
+const PACKED_ACTIONS: usize = 100;
+
+/// The most keys DynamoDB reads in one BatchGetItem.
+const BATCH_GET_KEYS: usize = 100;
+
+/// How many times keys that DynamoDB left unread are asked for before a 503.
+const UNPROCESSED_READS: u32 = 5;
+
 impl CallStore for Store {
     async fn read_call(&self, call_id: CallId) -> Result<Option<StoredCall>, ApiError> {
         let output = self
@@ -345,56 +463,103 @@ impl CallStore for Store {
     /// One transaction: the record-id guard, the call at its next revision, and
     /// for a completing record the bill summary.
     async fn write_record(&self, write: RecordWrite<'_>) -> Result<(), WriteRejected> {
-        let RecordWrite { record, rev, next } = write;
-        let mut items = Vec::with_capacity(3);
-        if let Some(id) = record.id {
-            let guard = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(guard_item(id, record)))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-            items.push(TransactWriteItem::builder().put(guard.build().expect("table and item are set")).build());
-        }
-        let call = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(call_item(record.call_id, rev + 1, next)))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let call = match rev {
-            0 => {
-                call.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", PARTITION_KEY)
-            }
-            _ => call
-                .condition_expression("#rev = :rev")
-                .expression_attribute_names("#rev", REV)
-                .expression_attribute_values(":rev", AttributeValue::N(rev.to_string())),
-        };
-        items.push(TransactWriteItem::builder().put(call.build().expect("table and item are set")).build());
-        if let Some((subscriber, charge)) = write.completes() {
-            let summary = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(item::key(schema::summary_key(subscriber, charge.period))))
-                .update_expression("ADD #count :one, #total :cents")
-                .expression_attribute_names("#count", CALL_COUNT)
-                .expression_attribute_names("#total", TOTAL_CENTS)
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":cents", AttributeValue::N(charge.price.0.to_string()));
-            items.push(
-                TransactWriteItem::builder().update(summary.build().expect("table, key and update are set")).build(),
+        let own = self.record_actions(&write);
+        let shape = (own.len(), write.record.id.is_some());
+        let items = self.transaction(&[write], vec![own]);
+        self.transact(items).await.map_err(|err| write_errors(err, &[shape]).remove(0))
+    }
+
+    /// One BatchGetItem for each hundred calls, strongly consistent.
+    async fn read_calls(&self, call_ids: &[CallId]) -> Result<Vec<Option<StoredCall>>, ApiError> {
+        let mut found: std::collections::HashMap<String, StoredCall> = std::collections::HashMap::new();
+        for chunk in call_ids.chunks(BATCH_GET_KEYS) {
+            let keys = chunk.iter().map(|&id| item::key(schema::call_key(id))).collect();
+            let mut wanted = Some(
+                KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().expect("keys are set"),
             );
+            for attempt in 0u32.. {
+                let Some(keys) = wanted.take() else { break };
+                if attempt > 0 {
+                    // Keys DynamoDB left unread under load: read them again after a pause.
+                    if attempt == UNPROCESSED_READS {
+                        return Err(ApiError::unavailable());
+                    }
+                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+                }
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(|e| storage_error("BatchGetItem", e))?;
+                for used in output.consumed_capacity() {
+                    metrics::add_capacity(Metric::ReadCapacityUnits, used.capacity_units);
+                }
+                for found_item in output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let key = found_item.get(PARTITION_KEY).and_then(|k| k.as_s().ok()).cloned().unwrap_or_default();
+                    found.insert(key, stored_call(&found_item).map_err(corrupt)?);
+                }
+                wanted = output.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+            }
         }
-        let transaction = self
+        Ok(call_ids.iter().map(|&id| found.remove(&schema::call_key(id))).collect())
+    }
+
+    /// The writes packed into transactions, sent at once but for those that add to
+    /// the same bill summary, which go one after another so as not to contend for it.
+    async fn write_records(&self, writes: &[RecordWrite<'_>]) -> Vec<Result<(), WriteRejected>> {
+        let mut own: Vec<Vec<TransactWriteItem>> = writes.iter().map(|w| self.record_actions(w)).collect();
+        let shapes: Vec<(usize, bool)> =
+            writes.iter().zip(&own).map(|(w, a)| (a.len(), w.record.id.is_some())).collect();
+        let chains = Store::pack(writes, &own);
+        let mut sends = Vec::with_capacity(chains.len());
+        for chain in chains {
+            let transactions: Vec<(Vec<usize>, Vec<TransactWriteItem>)> = chain
+                .into_iter()
+                .map(|members| {
+                    let member_writes: Vec<RecordWrite<'_>> = members.iter().map(|&i| writes[i]).collect();
+                    let items = self
+                        .transaction(&member_writes, members.iter().map(|&i| std::mem::take(&mut own[i])).collect());
+                    (members, items)
+                })
+                .collect();
+            let shapes = &shapes;
+            sends.push(async move {
+                let mut done = Vec::new();
+                for (members, items) in transactions {
+                    let member_shapes: Vec<(usize, bool)> = members.iter().map(|&i| shapes[i]).collect();
+                    let outcome = match self.transact(items).await {
+                        Ok(()) => vec![Ok(()); members.len()],
+                        Err(err) => write_errors(err, &member_shapes).into_iter().map(Err).collect(),
+                    };
+                    done.extend(members.into_iter().zip(outcome));
+                }
+                done
+            });
+        }
+        let done = futures::future::join_all(sends).await;
+        let mut outcomes: Vec<Option<Result<(), WriteRejected>>> = vec![None; writes.len()];
+        for (i, outcome) in done.into_iter().flatten() {
+            outcomes[i] = Some(outcome);
+        }
+        outcomes.into_iter().map(|outcome| outcome.expect("every write is in a transaction")).collect()
+    }
+}
+
+impl Store {
+    /// Sends one transaction, without the SDK's retries, counting its capacity units.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), SdkError<TransactWriteItemsError>> {
+        let output = self
             .writer
             .transact_write_items()
             .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        match transaction.send().await {
-            Ok(output) => {
-                let units = output.consumed_capacity().iter().filter_map(|used| used.capacity_units).sum();
-                metrics::add_capacity(Metric::WriteCapacityUnits, Some(units));
-                Ok(())
-            }
-            Err(err) => Err(write_error(err, record.id.is_some())),
-        }
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        let units = output.consumed_capacity().iter().filter_map(|used| used.capacity_units).sum();
+        metrics::add_capacity(Metric::WriteCapacityUnits, Some(units));
+        Ok(())
     }
 }

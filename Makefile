@@ -59,8 +59,8 @@ chaos: $(NPM_INSTALLED) $(DEV_TOOLS) ## Fault run: DynamoDB Local paused, killed
 fuzz: $(NPM_INSTALLED) ## 200,000 hostile requests over both handlers against DynamoDB Local (HOSTILE_CASES)
 	HOSTILE_CASES=$${HOSTILE_CASES:-200000} scripts/with-dynamodb-local $(CARGO) test --release --locked -p callbill-tests --test hostile_input -- --nocapture 2>&1 | grep -E '^(hostile input|test result|thread)'
 
-bench: ## Pricing and bill-rendering benchmarks (criterion, release build)
-	$(CARGO) bench -p callbill
+bench: $(NPM_INSTALLED) ## Every benchmark (criterion, the bill and ingestion load runs) into BENCHMARKS.md
+	scripts/bench
 
 bench-bill: $(NPM_INSTALLED) ## Load run: a 10,000-call bill through the handler from DynamoDB Local
 	scripts/with-dynamodb-local $(CARGO) run --release --locked -p callbill-tests --example bill_load

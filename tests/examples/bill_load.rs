@@ -51,5 +51,5 @@ async fn main() {
     println!("bill of {CALLS} calls, {RUNS} runs, limit=1000:");
     println!("  median wall time per whole bill: {wall:.1?} ({:.1?} a page)", wall / 10);
     println!("  median process CPU per whole bill: {cpu:.1?} ({:.2?} per 1,000 lines)", cpu / 10);
-    println!("  DynamoDB requests per whole bill: {requests:?} (10 pages + 1 for the totals)");
+    println!("  DynamoDB requests per whole bill: {requests:?} (each page reads its totals and its lines)");
 }

@@ -12,7 +12,7 @@
 //! - DynamoDB capacity units per completed call, from the function's metric lines.
 //!
 //! `CALL_RECORDS_BIN` names another binary (an earlier build, for a before figure);
-//! `INGEST_SINGLE_ONLY` stops after the single-record run (for `make profile`).
+//! `INGEST_SINGLE_ONLY` stops after the single-record run (for profiling it).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,9 +71,10 @@ async fn main() {
     let (after, calls) = (function.capacity(), CALLS as f64);
     let (wcu, rcu) = ((after.write - capacity.write) / calls, (after.read - capacity.read) / calls);
     println!(
-        "single: {} records, {:.0} us CPU a record; {wcu:.2} WCU and {rcu:.2} RCU a call",
+        "single: {} records, {:.0} us CPU a record, median {:.2?} a request; {wcu:.2} WCU and {rcu:.2} RCU a call",
         2 * CALLS,
-        micros(single)
+        micros(single),
+        median(&mut single_times)
     );
     if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
         return;

@@ -62,7 +62,8 @@ fuzz: $(NPM_INSTALLED) ## 200,000 hostile requests over both handlers against Dy
 bench: $(NPM_INSTALLED) ## Every benchmark (criterion, the bill and ingestion load runs) into BENCHMARKS.md
 	scripts/bench
 
-bench-bill: $(NPM_INSTALLED) ## Load run: a 10,000-call bill through the handler from DynamoDB Local
+bench-bill: $(NPM_INSTALLED) ## Load run alone: a 10,000-call bill from the release bills binary and DynamoDB Local
+	$(CARGO) build --release --locked -p bills
 	scripts/with-dynamodb-local $(CARGO) run --release --locked -p callbill-tests --example bill_load
 
 package: $(DEV_TOOLS) $(DEPLOY_TOOLS) ## sam build for Lambda (arm64) and the size of each bootstrap

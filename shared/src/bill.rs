@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -127,8 +127,10 @@ impl BillLine {
         BillLineView {
             call_id: self.call_id,
             destination: &self.destination,
-            start_date: local.format("%Y-%m-%d").to_string(),
-            start_time: local.format("%H:%M:%S").to_string(),
+            // Written directly: chrono's format strings are parsed on every call, and
+            // a bill writes two of them per line.
+            start_date: format!("{:04}-{:02}-{:02}", local.year(), local.month(), local.day()),
+            start_time: format!("{:02}:{:02}:{:02}", local.hour(), local.minute(), local.second()),
             duration: self.duration.to_string(),
             duration_seconds: self.duration.seconds(),
             price: self.price.to_string(),

@@ -8,6 +8,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
+use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::CallId;
@@ -50,15 +51,20 @@ pub fn about_call(mut response: Response<Body>, call_id: CallId) -> Response<Bod
     response
 }
 
-/// Tags a `200` response with a strong `ETag` (a hash of its type and bytes, so it
-/// changes whenever they do) and answers `304` with no body when the request's
+/// Tags a `200` response with a strong `ETag` (XXH3, 64 bits, of its type and
+/// bytes, so it changes whenever they do; stable across builds and machines, and
+/// fast enough for a page of 1,000 lines) and answers `304` with no body when the request's
 /// `If-None-Match` already holds it.
 pub fn with_etag(request: &Request, mut response: Response<Body>) -> Response<Body> {
     if response.status() != StatusCode::OK {
         return response;
     }
     let content_type = response.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes).unwrap_or_default();
-    let etag = format!("\"{:016x}\"", fnv1a(&[content_type, response.body().as_ref()]));
+    let mut hasher = Xxh3Default::new();
+    hasher.update(content_type);
+    hasher.update(b"\n");
+    hasher.update(response.body().as_ref());
+    let etag = format!("\"{:016x}\"", hasher.digest());
     let cached = request
         .headers()
         .get_all(header::IF_NONE_MATCH)
@@ -76,14 +82,6 @@ pub fn with_etag(request: &Request, mut response: Response<Body>) -> Response<Bo
     }
     response.headers_mut().insert(header::ETAG, etag);
     response
-}
-
-/// FNV-1a, 64 bits: stable across builds and machines, unlike std's hasher.
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    parts
-        .iter()
-        .flat_map(|part| part.iter())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// The request body, refused when larger than `max_bytes`.

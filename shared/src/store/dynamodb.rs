@@ -333,33 +333,57 @@ impl Store {
         items
     }
 
-    /// Record writes packed into transactions of up to [`TRANSACTION_ACTIONS`] actions
-    /// (their own and one for each summary they add to), as the writes' positions,
-    /// in chains: the writes of one summary are packed next to each other, and the
-    /// transactions of a chain share summaries, so they must go one after another.
+    /// Record writes packed into transactions of up to [`TRANSACTION_ACTIONS`]
+    /// actions (their own, and one for each summary they add to), as the writes'
+    /// positions, in chains whose transactions go one after another. The writes that
+    /// add to one summary go in one transaction, so that no two transactions sent
+    /// at once contend for it; only when they are too many for one do they fill a
+    /// chain of their own.
     fn pack(writes: &[RecordWrite<'_>], own: &[Vec<TransactWriteItem>]) -> Vec<Vec<Vec<usize>>> {
-        let summary_of =
-            |i: usize| writes[i].completes().map(|(subscriber, charge)| schema::summary_key(subscriber, charge.period));
-        let mut order: Vec<(Option<String>, usize)> = (0..writes.len()).map(|i| (summary_of(i), i)).collect();
-        order.sort();
-        let mut chains: Vec<Vec<Vec<usize>>> = Vec::new();
-        let (mut size, mut last_summary): (usize, Option<String>) = (TRANSACTION_ACTIONS + 1, None);
-        for (summary, i) in order {
-            let same_summary = summary.is_some() && summary == last_summary;
-            let needs = own[i].len() + usize::from(!same_summary && summary.is_some());
-            if size + needs > TRANSACTION_ACTIONS {
-                // A summary split over two transactions chains them.
-                match chains.last_mut() {
-                    Some(chain) if same_summary => chain.push(Vec::new()),
-                    _ => chains.push(vec![Vec::new()]),
-                }
-                size = 0;
-            }
-            let needs = own[i].len() + usize::from(summary.is_some() && (size == 0 || !same_summary));
-            size += needs;
-            chains.last_mut().and_then(|chain| chain.last_mut()).expect("one is open").push(i);
-            last_summary = summary;
+        let mut by_summary: std::collections::BTreeMap<Option<String>, Vec<usize>> = Default::default();
+        for (i, write) in writes.iter().enumerate() {
+            let summary = write.completes().map(|(subscriber, charge)| schema::summary_key(subscriber, charge.period));
+            by_summary.entry(summary).or_default().push(i);
         }
+        let mut chains: Vec<Vec<Vec<usize>>> = Vec::new();
+        // Transactions being filled: their writes and how many actions they hold.
+        let mut open: Vec<(Vec<usize>, usize)> = Vec::new();
+        let mut add = |members: Vec<usize>, size: usize| match open
+            .iter_mut()
+            .find(|(_, used)| used + size <= TRANSACTION_ACTIONS)
+        {
+            Some((writes, used)) => {
+                writes.extend(members);
+                *used += size;
+            }
+            None => open.push((members, size)),
+        };
+        for (summary, members) in by_summary {
+            let actions = |members: &[usize]| members.iter().map(|&i| own[i].len()).sum::<usize>();
+            if summary.is_none() {
+                for i in members {
+                    add(vec![i], own[i].len());
+                }
+                continue;
+            }
+            let size = actions(&members) + 1;
+            if size <= TRANSACTION_ACTIONS {
+                add(members, size);
+                continue;
+            }
+            let mut chain = vec![Vec::new()];
+            let mut used = 1;
+            for i in members {
+                if used + own[i].len() > TRANSACTION_ACTIONS {
+                    chain.push(Vec::new());
+                    used = 1;
+                }
+                used += own[i].len();
+                chain.last_mut().expect("one is open").push(i);
+            }
+            chains.push(chain);
+        }
+        chains.extend(open.into_iter().map(|(writes, _)| vec![writes]));
         chains
     }
 

@@ -87,6 +87,16 @@ pub(crate) fn call_item(call_id: CallId, rev: u64, state: &CallState) -> Item {
         item.insert(SUBSCRIBER.into(), s(subscriber.as_str()));
         let place = BillKey { period: charge.period, start: start.timestamp, call_id };
         item.insert(BILL_KEY.into(), s(place.to_string()));
+        if let Event::Start { destination, .. } = &start.event {
+            let line = BillLine {
+                call_id,
+                destination: destination.clone(),
+                start: start.timestamp,
+                duration: charge.duration,
+                price: charge.price,
+            };
+            item.insert(BILL_LINE.into(), s(bill_line_value(&line)));
+        }
     }
     item
 }
@@ -142,14 +152,35 @@ pub(crate) fn guard_owner(item: &Item) -> Result<(CallId, RecordKind), CorruptIt
 }
 
 /// A bill line from an index item (which holds only the projected attributes).
+/// A bill line as one attribute value: call id, destination, start, seconds and
+/// centavos, separated by spaces (none of them holds one).
+fn bill_line_value(line: &BillLine) -> String {
+    format!(
+        "{} {} {} {} {}",
+        line.call_id,
+        line.destination,
+        format_timestamp(line.start),
+        line.duration.seconds(),
+        line.price.0
+    )
+}
+
+/// A bill line from an item of the bills index.
 pub(crate) fn bill_line(item: &Item) -> Result<BillLine, CorruptItem> {
-    Ok(BillLine {
-        call_id: CallId(get_n(item, CALL_ID)?),
-        destination: get_s(item, DESTINATION)?.parse().map_err(|_| CorruptItem(DESTINATION))?,
-        start: get_instant(item, START_AT)?,
-        duration: CallDuration(get_n(item, DURATION_SECONDS)?),
-        price: Cents(get_n(item, PRICE_CENTS)?),
-    })
+    let corrupt = || CorruptItem(BILL_LINE);
+    let mut fields = get_s(item, BILL_LINE)?.split(' ');
+    let mut next = || fields.next().ok_or_else(corrupt);
+    let line = BillLine {
+        call_id: CallId(next()?.parse().map_err(|_| corrupt())?),
+        destination: next()?.parse().map_err(|_| corrupt())?,
+        start: next()?.parse().map_err(|_| corrupt())?,
+        duration: CallDuration(next()?.parse().map_err(|_| corrupt())?),
+        price: Cents(next()?.parse().map_err(|_| corrupt())?),
+    };
+    match fields.next() {
+        None => Ok(line),
+        Some(_) => Err(corrupt()),
+    }
 }
 
 /// `(call_count, total)` from a bill summary item.
@@ -191,5 +222,20 @@ mod tests {
         assert_eq!(back.rev, 2);
         assert_eq!(back.state, state);
         assert_eq!(bill_line(&item).unwrap(), BillLine::from(&priced));
+    }
+
+    #[test]
+    fn a_bill_line_reads_back_only_whole() {
+        let line = |value: &str| bill_line(&HashMap::from([(BILL_LINE.to_owned(), s(value))]));
+        assert!(line("71 9993468278 2017-12-12T15:07:13Z 463 99").is_ok());
+        for broken in [
+            "",
+            "71 9993468278 2017-12-12T15:07:13Z 463",
+            "71 9993468278 2017-12-12T15:07:13Z 463 99 1",
+            "71 9993468278 2017-12-12T15:07:13Z 463 x",
+            "71  9993468278 2017-12-12T15:07:13Z 463 99",
+        ] {
+            assert!(matches!(line(broken), Err(CorruptItem(BILL_LINE))), "{broken:?}");
+        }
     }
 }

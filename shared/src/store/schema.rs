@@ -52,6 +52,9 @@ pub mod attr {
     pub const SUBSCRIBER: &str = "subscriber";
     /// The bills index's sort key: a [`crate::bill::BillKey`].
     pub const BILL_KEY: &str = "bill_key";
+    /// A completed call's bill line in one string (`store::item`), for the bills
+    /// index: one attribute reads back several times faster than five.
+    pub const BILL_LINE: &str = "bill_line";
     /// The unmatched index's partition key: `<status>#<shard>`.
     pub const UNMATCHED_SHARD: &str = "unmatched_shard";
     /// The unmatched index's sort key: a [`crate::unmatched::ReportKey`].
@@ -63,8 +66,7 @@ pub const BILL_INDEX: &str = "bills";
 pub const BILL_INDEX_PARTITION_KEY: &str = attr::SUBSCRIBER;
 pub const BILL_INDEX_SORT_KEY: &str = attr::BILL_KEY;
 /// What the index carries besides its keys: exactly what a bill line needs.
-pub const BILL_INDEX_PROJECTION: [&str; 5] =
-    [attr::CALL_ID, attr::DESTINATION, attr::START_AT, attr::DURATION_SECONDS, attr::PRICE_CENTS];
+pub const BILL_INDEX_PROJECTION: [&str; 1] = [attr::BILL_LINE];
 
 /// The sparse global secondary index of calls that have only a start or only an
 /// end: the operator's unmatched-records report (SPEC §3).

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 const CALLS: u64 = 1_000;
 const CLIENTS: usize = 8;
 const FRESH_PROCESSES: usize = 7;
+const FIRST_REQUEST_PROCESSES: usize = 15;
 const BATCHES_AT_5MS: u64 = 20;
 const DELAY: Duration = Duration::from_millis(5);
 
@@ -114,7 +115,7 @@ async fn main() {
     drop(function);
 
     let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
-    for _ in 0..FRESH_PROCESSES {
+    for _ in 0..FIRST_REQUEST_PROCESSES {
         let mut function = start(proxy.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);

@@ -281,3 +281,22 @@ async fn a_refused_record_in_a_batch_leaves_its_neighbours_stored() {
     let (_, bill) = api.get("/v1/bills/99988526423?period=2017-12").await;
     assert_eq!(bill["call_count"], 1, "{bill}");
 }
+
+/// SPEC §8: the start-up probe of either path proves the table and writes nothing.
+#[tokio::test]
+async fn the_start_up_probe_proves_the_table_and_writes_nothing() {
+    use callbill::store::{ProbePath, StartupError, Store};
+    let api = TestApi::new("probe").await;
+    for path in [ProbePath::Reads, ProbePath::Writes, ProbePath::Writes] {
+        api.store.probe(path).await.unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    }
+    let (calls, _) = api.store.scan_calls(None, 100).await.unwrap();
+    assert!(calls.is_empty(), "{calls:?}");
+    let scanned = api.store.client().scan().table_name(&api.config.table_name).send().await.unwrap();
+    assert_eq!(scanned.count(), 0, "the table holds nothing: {:?}", scanned.items());
+    let missing = Store::new(api.store.client().clone(), "no-such-table");
+    for path in [ProbePath::Reads, ProbePath::Writes] {
+        let refused = missing.probe(path).await;
+        assert!(matches!(refused, Err(StartupError::NoTable(ref t)) if t == "no-such-table"), "{path:?}: {refused:?}");
+    }
+}

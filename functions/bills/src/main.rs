@@ -1,5 +1,5 @@
 use callbill::Config;
-use callbill::store::Store;
+use callbill::store::{ProbePath, Store};
 use lambda_http::{Error, run, service_fn};
 
 // A request allocates thousands of small objects (the SDK's items, headers and
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let store = Store::from_env(&config.table_name).await;
-    store.probe().await.inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
+    store.probe(ProbePath::Reads).await.inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let (store, config) = (&store, &config);
     run(service_fn(move |request| bills::handle(store, config, request))).await
 }

@@ -7,5 +7,5 @@ mod errors;
 mod item;
 pub mod schema;
 
-pub use dynamodb::{StartupError, Store};
+pub use dynamodb::{ProbePath, StartupError, Store};
 pub use schema::create_table;

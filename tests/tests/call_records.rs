@@ -300,3 +300,24 @@ async fn the_start_up_probe_proves_the_table_and_writes_nothing() {
         assert!(matches!(refused, Err(StartupError::NoTable(ref t)) if t == "no-such-table"), "{path:?}: {refused:?}");
     }
 }
+
+/// A batch's starts are tried as opening their calls; those whose end came first
+/// learn so from the failed write and complete their calls in a second round.
+#[tokio::test]
+async fn a_batch_of_starts_completes_the_calls_whose_ends_came_first() {
+    let api = TestApi::new("batch-late-starts").await;
+    for call in 1..=5 {
+        assert_eq!(api.post("/v1/call-records", &end(100 + call, call, "2017-12-12T15:14:56Z")).await.0, 201);
+    }
+    let starts: Vec<Value> = (1..=6).map(|call| start(call, call, "2017-12-12T15:07:13Z")).collect();
+    let (status, reply) = api.post("/v1/call-records/batch", &json!({ "records": starts })).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["results"].as_array().unwrap().iter().all(|r| r["status"] == 201), "{reply}");
+    for call in 1..=6 {
+        let (_, body) = api.get(&format!("/v1/calls/{call}")).await;
+        let expected = if call <= 5 { "completed" } else { "started" };
+        assert_eq!(body["status"], expected, "call {call}: {body}");
+    }
+    let (_, bill) = api.get("/v1/bills/99988526423?period=2017-12").await;
+    assert_eq!((bill["call_count"].as_u64(), bill["total_cents"].as_i64()), (Some(5), Some(5 * 99)), "{bill}");
+}

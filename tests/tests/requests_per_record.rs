@@ -44,11 +44,11 @@ async fn a_batch_of_different_calls_costs_a_few_requests() {
     let starts: Vec<Value> = (1..=100).map(|call| start(call, call)).collect();
     let ends: Vec<Value> = (1..=100).map(|call| end(1000 + call, call)).collect();
     let cases = [
-        // One read of the 100 calls, then 100 guards and 100 calls in transactions
-        // of up to 100 actions.
-        ("100 starts of 100 new calls", starts, 3),
-        // The same, with the subscriber's summary once in each transaction: 49, 49
-        // and 2 records.
+        // Starts are tried as opening their calls: 100 guards and 100 calls in two
+        // transactions of 100 actions.
+        ("100 starts of 100 new calls", starts, 2),
+        // One read of the 100 calls, then the same with the subscriber's summary
+        // once in each transaction: 49, 49 and 2 records.
         ("100 ends completing 100 calls of one subscriber", ends, 4),
     ];
     for (what, records, requests) in cases {

@@ -398,52 +398,75 @@ pub async fn ingest_batch<S: CallStore + Sync>(
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-/// A batch's first records of their calls, decided on their calls read together
-/// and written together: for each, by its position in the batch, what its next
-/// attempt starts from. (Starts are read too: one start whose call exists, tried
-/// blindly, would cancel the writes of every record beside it.)
+/// How many times a batch's first records are written together before those not
+/// stored yet go on one by one: the first round learns the calls that starts found
+/// already there, the second writes with that knowledge.
+const GROUPED_ROUNDS: usize = 2;
+
+/// A batch's first records of their calls, decided and written together: for each,
+/// by its position in the batch, what its next attempt starts from. As on its own,
+/// a start is first tried as opening its call; the ends' calls are read together.
 async fn first_attempts<S: CallStore + Sync>(
     store: &S,
     leads: &[(usize, CallRecord, bool)],
     tariffs: &TariffSchedule,
     zone: Tz,
 ) -> std::collections::HashMap<usize, (Next, Doubt, CallRecord, bool)> {
-    let call_ids: Vec<CallId> = leads.iter().map(|(_, record, _)| record.call_id).collect();
-    let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&call_ids).await {
-        Ok(calls) => call_ids.iter().copied().zip(calls).collect(),
-        // Each record reads its call again on its own, and answers for itself.
+    let ends: Vec<CallId> =
+        leads.iter().filter(|(_, record, _)| record.kind() == RecordKind::End).map(|(_, r, _)| r.call_id).collect();
+    let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&ends).await {
+        Ok(calls) => ends.iter().copied().zip(calls).collect(),
+        // Each end reads its call again on its own, and answers for itself.
         Err(_) => std::collections::HashMap::new(),
     };
     let mut firsts = std::collections::HashMap::with_capacity(leads.len());
-    let mut writes = Vec::new();
+    let mut known = Vec::with_capacity(leads.len());
     for (i, record, defaulted) in leads {
-        let stored = match read.remove(&record.call_id) {
-            Some(call) => call.unwrap_or_default(),
-            None => {
+        let stored = match (record.kind(), read.remove(&record.call_id)) {
+            (RecordKind::Start, _) => StoredCall::default(),
+            (RecordKind::End, Some(call)) => call.unwrap_or_default(),
+            (RecordKind::End, None) => {
                 firsts.insert(*i, (Next::Read, Doubt::default(), record.clone(), *defaulted));
                 continue;
             }
         };
-        let next = match step(&stored, record, *defaulted, tariffs, zone, &Doubt::default()) {
-            Ok(Step::Write(next_state)) => {
-                writes.push((*i, record, *defaulted, stored.rev, next_state));
-                continue;
-            }
-            Ok(Step::Answer(ingested)) => Next::Done(Ok(ingested)),
-            Err(error) => Next::Done(Err(error)),
-        };
-        firsts.insert(*i, (next, Doubt::default(), record.clone(), *defaulted));
+        known.push((*i, record, *defaulted, stored));
     }
-    let record_writes: Vec<RecordWrite<'_>> =
-        writes.iter().map(|(_, record, _, rev, next)| RecordWrite { record, rev: *rev, next }).collect();
-    let outcomes = store.write_records(&record_writes).await;
-    for ((i, record, defaulted, _, next_state), outcome) in writes.iter().zip(outcomes) {
-        let mut doubt = Doubt::default();
-        let next = match outcome {
-            Ok(()) => Next::Done(Ok(created(record, next_state))),
-            Err(rejected) => after_rejection(rejected, record, &mut doubt),
-        };
-        firsts.insert(*i, (next, doubt, (*record).clone(), *defaulted));
+    for round in 1..=GROUPED_ROUNDS {
+        let mut writes = Vec::with_capacity(known.len());
+        for (i, record, defaulted, stored) in known.drain(..) {
+            let next = match step(&stored, record, defaulted, tariffs, zone, &Doubt::default()) {
+                Ok(Step::Write(next_state)) => {
+                    writes.push((i, record, defaulted, stored, next_state));
+                    continue;
+                }
+                Ok(Step::Answer(ingested)) => Next::Done(Ok(ingested)),
+                Err(error) => Next::Done(Err(error)),
+            };
+            firsts.insert(i, (next, Doubt::default(), record.clone(), defaulted));
+        }
+        let record_writes: Vec<RecordWrite<'_>> =
+            writes.iter().map(|(_, record, _, stored, next)| RecordWrite { record, rev: stored.rev, next }).collect();
+        let outcomes = store.write_records(&record_writes).await;
+        for ((i, record, defaulted, stored, next_state), outcome) in writes.into_iter().zip(outcomes) {
+            let mut doubt = Doubt::default();
+            let next = match outcome {
+                Ok(()) => Next::Done(Ok(created(record, &next_state))),
+                // What the round learned is written together again in the next:
+                // a call found already there is decided on again, and a write only
+                // cancelled beside a refused one is tried as it was.
+                Err(WriteRejected::Conflict { call: Some(current), .. }) if round < GROUPED_ROUNDS => {
+                    known.push((i, record, defaulted, *current));
+                    continue;
+                }
+                Err(WriteRejected::Cancelled) if round < GROUPED_ROUNDS => {
+                    known.push((i, record, defaulted, stored));
+                    continue;
+                }
+                Err(rejected) => after_rejection(rejected, record, &mut doubt),
+            };
+            firsts.insert(i, (next, doubt, record.clone(), defaulted));
+        }
     }
     firsts
 }

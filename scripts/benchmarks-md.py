@@ -102,7 +102,13 @@ against the release build of commit 82220f7, twice; issue 13 measured 855 and 40
 us/record with `cargo lambda watch --release`. On this 2-core machine DynamoDB Local's
 JVM shares the function's cores, and the function's CPU per record varies by a third
 between runs (345 to 570 us/record for the same single-record build in one evening),
-so compare medians.
+so compare medians. Back to back on 2026-11-23, before and after alternately (the
+machine slower than when the before column was measured):
+
+| run | single us/record | batch us/record | batch100@5ms ms |
+|---|---|---|---|
+| before (82220f7) | 1025, 1120 | 560, 630 | 212.7, 215.6 |
+| after (45f703f) | 655, 810 | 75, 65 | 61.7, 59.5 |
 
 ```
 {summary}

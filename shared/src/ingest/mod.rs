@@ -167,13 +167,15 @@ async fn ingest_record<S: CallStore>(
     tariffs: &TariffSchedule,
     zone: Tz,
 ) -> Result<Ingested, ApiError> {
-    // A start usually opens its call: try that without reading first, so it costs
-    // one request. Otherwise the failed condition returns the call as it is.
-    let first = match record.kind() {
-        RecordKind::Start => Next::Decide(Box::default()),
-        RecordKind::End => Next::Read,
-    };
+    let first = if is_tried_unread(&record) { Next::Decide(Box::default()) } else { Next::Read };
     keep_ingesting(store, &record, defaulted, tariffs, zone, first, Doubt::default()).await
+}
+
+/// Whether a record's first write is tried without reading its call: a start
+/// usually opens its call, so it costs one request, and when the call is there the
+/// failed condition returns it as it is.
+fn is_tried_unread(record: &CallRecord) -> bool {
+    record.kind() == RecordKind::Start
 }
 
 /// What a record's next attempt starts from.
@@ -370,13 +372,16 @@ pub async fn ingest_batch<S: CallStore + Sync>(
         })
         .collect();
     let mut led = first_attempts(store, &leads, tariffs, zone).await;
+    let mut leads: std::collections::HashMap<usize, (CallRecord, bool)> =
+        leads.into_iter().map(|(i, record, defaulted)| (i, (record, defaulted))).collect();
     let done: Vec<Vec<(usize, Result<Ingested, ApiError>)>> = stream::iter(groups)
         .map(|group| {
-            let lead = led.remove(&group[0].0);
+            let first = group[0].0;
+            let lead = led.remove(&first).zip(leads.remove(&first));
             async move {
                 let mut results = Vec::with_capacity(group.len());
                 let mut group = group.into_iter();
-                if let Some((next, doubt, record, defaulted)) = lead {
+                if let Some(((next, doubt), (record, defaulted))) = lead {
                     let (i, _) = group.next().expect("a group has a first record");
                     results.push((i, keep_ingesting(store, &record, defaulted, tariffs, zone, next, doubt).await));
                 }
@@ -411,24 +416,24 @@ async fn first_attempts<S: CallStore + Sync>(
     leads: &[(usize, CallRecord, bool)],
     tariffs: &TariffSchedule,
     zone: Tz,
-) -> std::collections::HashMap<usize, (Next, Doubt, CallRecord, bool)> {
-    let ends: Vec<CallId> =
-        leads.iter().filter(|(_, record, _)| record.kind() == RecordKind::End).map(|(_, r, _)| r.call_id).collect();
-    let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&ends).await {
-        Ok(calls) => ends.iter().copied().zip(calls).collect(),
-        // Each end reads its call again on its own, and answers for itself.
+) -> std::collections::HashMap<usize, (Next, Doubt)> {
+    let unread: Vec<CallId> =
+        leads.iter().filter(|(_, record, _)| !is_tried_unread(record)).map(|(_, r, _)| r.call_id).collect();
+    let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&unread).await {
+        Ok(calls) => unread.iter().copied().zip(calls).collect(),
+        // Each record reads its call again on its own, and answers for itself.
         Err(_) => std::collections::HashMap::new(),
     };
     let mut firsts = std::collections::HashMap::with_capacity(leads.len());
     let mut known = Vec::with_capacity(leads.len());
     for (i, record, defaulted) in leads {
-        let stored = match (record.kind(), read.remove(&record.call_id)) {
-            (RecordKind::Start, _) => StoredCall::default(),
-            (RecordKind::End, Some(call)) => call.unwrap_or_default(),
-            (RecordKind::End, None) => {
-                firsts.insert(*i, (Next::Read, Doubt::default(), record.clone(), *defaulted));
-                continue;
-            }
+        let stored = if is_tried_unread(record) {
+            StoredCall::default()
+        } else if let Some(call) = read.remove(&record.call_id) {
+            call.unwrap_or_default()
+        } else {
+            firsts.insert(*i, (Next::Read, Doubt::default()));
+            continue;
         };
         known.push((*i, record, *defaulted, stored));
     }
@@ -443,7 +448,7 @@ async fn first_attempts<S: CallStore + Sync>(
                 Ok(Step::Answer(ingested)) => Next::Done(Ok(ingested)),
                 Err(error) => Next::Done(Err(error)),
             };
-            firsts.insert(i, (next, Doubt::default(), record.clone(), defaulted));
+            firsts.insert(i, (next, Doubt::default()));
         }
         let record_writes: Vec<RecordWrite<'_>> =
             writes.iter().map(|(_, record, _, stored, next)| RecordWrite { record, rev: stored.rev, next }).collect();
@@ -465,7 +470,7 @@ async fn first_attempts<S: CallStore + Sync>(
                 }
                 Err(rejected) => after_rejection(rejected, record, &mut doubt),
             };
-            firsts.insert(i, (next, doubt, record.clone(), defaulted));
+            firsts.insert(i, (next, doubt));
         }
     }
     firsts

@@ -576,7 +576,8 @@ impl CallStore for Store {
                     metrics::add_capacity(Metric::ReadCapacityUnits, used.capacity_units);
                 }
                 for found_item in output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let key = found_item.get(PARTITION_KEY).and_then(|k| k.as_s().ok()).cloned().unwrap_or_default();
+                    let key = found_item.get(PARTITION_KEY).and_then(|k| k.as_s().ok()).cloned();
+                    let key = key.ok_or_else(|| corrupt("a call read by BatchGetItem has no key"))?;
                     found.insert(key, stored_call(&found_item).map_err(corrupt)?);
                 }
                 wanted = output.unprocessed_keys.and_then(|mut u| u.remove(&self.table));

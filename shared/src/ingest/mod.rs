@@ -277,7 +277,7 @@ fn after_rejection(rejected: WriteRejected, record: &CallRecord, doubt: &mut Dou
 
 /// Writes whose outcome is unknown. While there is one, a failure to find out is a
 /// 503 that says the record may have been stored.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default)]
 struct Doubt {
     writes: u32,
 }
@@ -360,30 +360,29 @@ pub async fn ingest_batch<S: CallStore + Sync>(
     use futures::stream::{self, StreamExt};
     let groups = batch_groups(&records);
     let mut records: Vec<Option<Result<NewRecord, ApiError>>> = records.into_iter().map(Some).collect();
-    let groups: Vec<Vec<(usize, Result<NewRecord, ApiError>)>> = groups
+    let mut leads = Vec::new();
+    let groups: Vec<(Option<usize>, Vec<BatchRecord>)> = groups
         .into_iter()
-        .map(|group| group.into_iter().map(|i| (i, records[i].take().expect("each record in one group"))).collect())
-        .collect();
-    let leads: Vec<(usize, CallRecord, bool)> = groups
-        .iter()
-        .filter_map(|group| match &group[0] {
-            (i, Ok(new)) => new.call_id.map(|call_id| (*i, new.clone().into_record(call_id), new.timestamp_defaulted)),
-            (_, Err(_)) => None,
+        .map(|group| {
+            let mut group: Vec<_> =
+                group.into_iter().map(|i| (i, records[i].take().expect("each record in one group"))).collect();
+            let lead = take_lead(&mut group).map(|lead| {
+                let position = lead.position;
+                leads.push(lead);
+                position
+            });
+            (lead, group)
         })
         .collect();
-    let mut led = first_attempts(store, &leads, tariffs, zone).await;
-    let mut leads: std::collections::HashMap<usize, (CallRecord, bool)> =
-        leads.into_iter().map(|(i, record, defaulted)| (i, (record, defaulted))).collect();
+    let mut tried = first_attempts(store, leads, tariffs, zone).await;
     let done: Vec<Vec<(usize, Result<Ingested, ApiError>)>> = stream::iter(groups)
-        .map(|group| {
-            let first = group[0].0;
-            let lead = led.remove(&first).zip(leads.remove(&first));
+        .map(|(lead, group)| {
+            let lead = lead.map(|position| tried.remove(&position).expect("every lead is tried"));
             async move {
-                let mut results = Vec::with_capacity(group.len());
-                let mut group = group.into_iter();
-                if let Some(((next, doubt), (record, defaulted))) = lead {
-                    let (i, _) = group.next().expect("a group has a first record");
-                    results.push((i, keep_ingesting(store, &record, defaulted, tariffs, zone, next, doubt).await));
+                let mut results = Vec::with_capacity(group.len() + 1);
+                if let Some(Tried { lead, next, doubt }) = lead {
+                    let result = keep_ingesting(store, &lead.record, lead.defaulted, tariffs, zone, next, doubt).await;
+                    results.push((lead.position, result));
                 }
                 for (i, record) in group {
                     let result = match record {
@@ -408,72 +407,112 @@ pub async fn ingest_batch<S: CallStore + Sync>(
 /// already there, the second writes with that knowledge.
 const GROUPED_ROUNDS: usize = 2;
 
-/// A batch's first records of their calls, decided and written together: for each,
-/// by its position in the batch, what its next attempt starts from. As on its own,
-/// a start is first tried as opening its call; the ends' calls are read together.
+/// A batch's record as read, by its position in the batch.
+type BatchRecord = (usize, Result<NewRecord, ApiError>);
+
+/// The first record of a call in a batch, tried with the other calls' first records.
+struct Lead {
+    /// Its position in the batch.
+    position: usize,
+    record: CallRecord,
+    defaulted: bool,
+}
+
+/// A lead after [`first_attempts`]: what its next attempt starts from.
+struct Tried {
+    lead: Lead,
+    next: Next,
+    doubt: Doubt,
+}
+
+/// Takes a group's first record out as its lead when it names its call (a start
+/// without one opens a new call on its own).
+fn take_lead(group: &mut Vec<BatchRecord>) -> Option<Lead> {
+    let call_id = group.first()?.1.as_ref().ok()?.call_id?;
+    let (position, new) = group.remove(0);
+    let new = new.ok()?;
+    let defaulted = new.timestamp_defaulted;
+    Some(Lead { position, record: new.into_record(call_id), defaulted })
+}
+
+/// A batch's first records of their calls, decided and written together: each, by
+/// its position in the batch, with what its next attempt starts from. As on its
+/// own, a start is first tried as opening its call; the ends' calls are read together.
 async fn first_attempts<S: CallStore + Sync>(
     store: &S,
-    leads: &[(usize, CallRecord, bool)],
+    leads: Vec<Lead>,
     tariffs: &TariffSchedule,
     zone: Tz,
-) -> std::collections::HashMap<usize, (Next, Doubt)> {
+) -> std::collections::HashMap<usize, Tried> {
     let unread: Vec<CallId> =
-        leads.iter().filter(|(_, record, _)| !is_tried_unread(record)).map(|(_, r, _)| r.call_id).collect();
+        leads.iter().filter(|lead| !is_tried_unread(&lead.record)).map(|lead| lead.record.call_id).collect();
     let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&unread).await {
         Ok(calls) => unread.iter().copied().zip(calls).collect(),
         // Each record reads its call again on its own, and answers for itself.
         Err(_) => std::collections::HashMap::new(),
     };
-    let mut firsts = std::collections::HashMap::with_capacity(leads.len());
-    let mut known = Vec::with_capacity(leads.len());
-    for (i, record, defaulted) in leads {
-        let stored = if is_tried_unread(record) {
+    let mut firsts: std::collections::HashMap<usize, (Next, Doubt)> =
+        std::collections::HashMap::with_capacity(leads.len());
+    let mut known: Vec<(&Lead, StoredCall)> = Vec::with_capacity(leads.len());
+    for lead in &leads {
+        let stored = if is_tried_unread(&lead.record) {
             StoredCall::default()
-        } else if let Some(call) = read.remove(&record.call_id) {
+        } else if let Some(call) = read.remove(&lead.record.call_id) {
             call.unwrap_or_default()
         } else {
-            firsts.insert(*i, (Next::Read, Doubt::default()));
+            firsts.insert(lead.position, (Next::Read, Doubt::default()));
             continue;
         };
-        known.push((*i, record, *defaulted, stored));
+        known.push((lead, stored));
     }
     for round in 1..=GROUPED_ROUNDS {
         let mut writes = Vec::with_capacity(known.len());
-        for (i, record, defaulted, stored) in known.drain(..) {
-            let next = match step(&stored, record, defaulted, tariffs, zone, &Doubt::default()) {
+        for (lead, stored) in known.drain(..) {
+            let next = match step(&stored, &lead.record, lead.defaulted, tariffs, zone, &Doubt::default()) {
                 Ok(Step::Write(next_state)) => {
-                    writes.push((i, record, defaulted, stored, next_state));
+                    writes.push((lead, stored, next_state));
                     continue;
                 }
                 Ok(Step::Answer(ingested)) => Next::Done(Ok(ingested)),
                 Err(error) => Next::Done(Err(error)),
             };
-            firsts.insert(i, (next, Doubt::default()));
+            firsts.insert(lead.position, (next, Doubt::default()));
         }
-        let record_writes: Vec<RecordWrite<'_>> =
-            writes.iter().map(|(_, record, _, stored, next)| RecordWrite { record, rev: stored.rev, next }).collect();
+        let record_writes: Vec<RecordWrite<'_>> = writes
+            .iter()
+            .map(|(lead, stored, next)| RecordWrite { record: &lead.record, rev: stored.rev, next })
+            .collect();
         let outcomes = store.write_records(&record_writes).await;
-        for ((i, record, defaulted, stored, next_state), outcome) in writes.into_iter().zip(outcomes) {
+        for ((lead, stored, next_state), outcome) in writes.into_iter().zip(outcomes) {
             let mut doubt = Doubt::default();
             let next = match outcome {
-                Ok(()) => Next::Done(Ok(created(record, &next_state))),
+                Ok(()) => Next::Done(Ok(created(&lead.record, &next_state))),
                 // What the round learned is written together again in the next:
                 // a call found already there is decided on again, and a write only
                 // cancelled beside a refused one is tried as it was.
                 Err(WriteRejected::Conflict { call: Some(current), .. }) if round < GROUPED_ROUNDS => {
-                    known.push((i, record, defaulted, *current));
+                    known.push((lead, *current));
                     continue;
                 }
                 Err(WriteRejected::Cancelled) if round < GROUPED_ROUNDS => {
-                    known.push((i, record, defaulted, stored));
+                    known.push((lead, stored));
                     continue;
                 }
-                Err(rejected) => after_rejection(rejected, record, &mut doubt),
+                Err(rejected) => after_rejection(rejected, &lead.record, &mut doubt),
             };
-            firsts.insert(i, (next, doubt));
+            firsts.insert(lead.position, (next, doubt));
+        }
+        if known.is_empty() {
+            break;
         }
     }
-    firsts
+    leads
+        .into_iter()
+        .map(|lead| {
+            let (next, doubt) = firsts.remove(&lead.position).expect("every lead has an outcome or a next attempt");
+            (lead.position, Tried { lead, next, doubt })
+        })
+        .collect()
 }
 
 /// The records of a batch that must go one after another, in request order: those

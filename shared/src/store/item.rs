@@ -151,7 +151,6 @@ pub(crate) fn guard_owner(item: &Item) -> Result<(CallId, RecordKind), CorruptIt
     Ok((CallId(get_n(item, CALL_ID)?), kind))
 }
 
-/// A bill line from an index item (which holds only the projected attributes).
 /// A bill line as one attribute value: call id, destination, start, seconds and
 /// centavos, separated by spaces (none of them holds one).
 fn bill_line_value(line: &BillLine) -> String {

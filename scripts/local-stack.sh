@@ -156,6 +156,23 @@ stack_api() {
   api_log=$stack_last_log
 }
 
+# stack_api_ready: waits until both functions behind $api_url answer; the first
+# request to each builds it. Fails if the emulator stops or 600 tries go by.
+stack_api_ready() {
+  local code=""
+  for _ in $(seq 1 600); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 120 "$api_url/v1/calls/1" || true)
+    [ "$code" = 404 ] && break
+    if ! kill -0 "$api_pid" 2>/dev/null; then
+      echo "cargo lambda watch stopped" >&2
+      return 1
+    fi
+    sleep 1
+  done
+  [ "$code" = 404 ] || { echo "the local API did not answer on $api_url" >&2; return 1; }
+  curl -s -o /dev/null --max-time 120 "$api_url/v1/bills/99988526423?period=2017-12"
+}
+
 # The signals a process handles, from /proc.
 caught_signals() {
   awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null

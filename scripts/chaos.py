@@ -19,10 +19,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+
+import local_http
 
 api, dynamodb_pid, pidfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 dynamodb_command = sys.argv[sys.argv.index("--") + 1:]
@@ -33,15 +33,7 @@ resent = Counter()
 
 
 def send(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(api + path, data=data, method=method, headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-    except Exception as error:  # a dropped connection or a timeout: no answer
-        return None, {}, repr(error).encode()
+    return local_http.send(method, api + path, body, timeout=20)
 
 
 def post_until_answered(record):
@@ -54,10 +46,10 @@ def post_until_answered(record):
             return status
         if status == 503:
             envelope = json.loads(body)
-            retry_after = headers.get("Retry-After") or headers.get("retry-after")
+            retry_after = headers.get("retry-after")
             if envelope.get("error", {}).get("code") != "unavailable" or not retry_after:
                 with lock:
-                    problems.append(f"an untruthful 503: {headers} {body[:200]!r}")
+                    problems.append(f"an untruthful 503: {dict(headers)} {body[:200]!r}")
             time.sleep(min(float(retry_after or 1), 2))
         elif status is None:
             time.sleep(0.5)  # no answer in time: callbill's is unknown

@@ -5,12 +5,11 @@ callbill's own (never the emulator's bare 500) and come within 30 s.
     python3 scripts/local-answers.py API_URL PAGES BATCHES
 """
 
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+
+import local_http
 
 api, pages, batches = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 SUBSCRIBER = "11991239999"
@@ -18,15 +17,7 @@ CALLS = 1000
 
 
 def send(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(api + path, data=data, method=method, headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers.get("content-type", ""), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("content-type", ""), error.read()
-    except Exception as error:  # a hang (timeout) or a dropped connection
-        return None, "", repr(error).encode()
+    return local_http.send(method, api + path, body)
 
 
 def records(first_call):
@@ -43,7 +34,8 @@ lost = []
 
 
 def check(what, answer, want):
-    status, content_type, body = answer
+    status, headers, body = answer
+    content_type = headers.get("content-type", "")
     if status != want or not content_type.startswith(("application/json", "text/csv")):
         lost.append((what, status, content_type, body[:200]))
 

@@ -16,9 +16,10 @@ import select
 import socket
 import sys
 import threading
-import urllib.error
 import urllib.parse
 import urllib.request
+
+import local_http
 
 runtime_url, api_url = sys.argv[1], sys.argv[2]
 FUNCTION = "call-records"
@@ -26,21 +27,10 @@ ANSWER_BYTES = 300_000
 failures = []
 
 
-def send(url, body, content_type="application/json"):
-    request = urllib.request.Request(url, data=body, method="POST", headers={"content-type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers.get("content-type", ""), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("content-type", ""), error.read()
-    except OSError as error:  # no answer in time, or a dropped connection
-        return None, "", repr(error).encode()
-
-
 def invoke_in_background():
     """A client request through the emulator; the answer lands in the list."""
     answer = []
-    client = threading.Thread(target=lambda: answer.append(send(runtime_url + "/v1/call-records", b"{}")))
+    client = threading.Thread(target=lambda: answer.append(local_http.send("POST", runtime_url + "/v1/call-records", b"{}")))
     client.start()
     return client, answer
 
@@ -107,7 +97,8 @@ def half_an_answer_is_an_error():
 
 
 def binary_json_reaches_callbill():
-    status, content_type, body = send(api_url + "/v1/call-records", b'{"type": "start", "id": "\xff\xfe"}')
+    status, headers, body = local_http.send("POST", api_url + "/v1/call-records", b'{"type": "start", "id": "\xff\xfe"}')
+    content_type = headers.get("content-type", "")
     try:
         code = json.loads(body)["error"]["code"]
     except (ValueError, KeyError, TypeError):

@@ -430,7 +430,7 @@ struct Tried {
 fn take_lead(group: &mut Vec<BatchRecord>) -> Option<Lead> {
     let call_id = group.first()?.1.as_ref().ok()?.call_id?;
     let (position, new) = group.remove(0);
-    let new = new.ok()?;
+    let new = new.expect("a lead is a record read well (checked above)");
     let defaulted = new.timestamp_defaulted;
     Some(Lead { position, record: new.into_record(call_id), defaulted })
 }

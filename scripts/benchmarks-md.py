@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes BENCHMARKS.md from what `make bench` printed (scripts/bench): DIR holds
 criterion.txt, bill.txt and ingest-1.txt to ingest-3.txt; each ingestion figure is
-the median of the three runs. The before figures are fixed: they were
-measured once with the same runs on the commit before issue 13's work."""
+the median of the three runs. The before figures are fixed: they were measured with
+the same runs on the commit before issue 13's work (BEFORE)."""
 import datetime
 import os
 import platform
@@ -44,7 +44,8 @@ def main(directory):
     ingest = "\n\n".join(runs)
     lasts = [[l for l in run.splitlines() if l.startswith("ingest: ")][-1] for run in runs]
     keys = ("single", "batch", "batch100@5ms", "init", "wcu/call", "rcu/call")
-    per_run = [dict(re.findall(r"(single|batch|batch100@5ms|init|wcu/call|rcu/call) ([0-9.]+)", l)) for l in lasts]
+    figure = "(" + "|".join(map(re.escape, keys)) + r") ([0-9.]+)"
+    per_run = [dict(re.findall(figure, l)) for l in lasts]
     figures = {k: median([float(f[k]) for f in per_run]) for k in keys}
     def each(pattern, group=1):
         return median([float(re.search(pattern, run).group(group)) for run in runs])

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 const CALLS: u64 = 1_000;
 const CLIENTS: usize = 8;
 const FRESH_PROCESSES: usize = 7;
-const FIRST_REQUEST_PROCESSES: usize = 15;
+const FIRST_REQUEST_PROCESSES: usize = 31;
 const BATCHES_AT_5MS: u64 = 20;
 const DELAY: Duration = Duration::from_millis(5);
 
@@ -92,10 +92,10 @@ async fn main() {
     );
     drop(function);
 
-    let mut function = start(proxy.clone()).await;
+    let mut function = start(proxy.url.clone()).await;
     function.init_time().await;
     post_batches(&function, one_record_a_call(&mut next_call, 100, true)).await;
-    let mut times = Vec::new();
+    let (mut times, mut start_times, mut end_times) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..BATCHES_AT_5MS {
         let starts = round % 2 == 0;
         let calls = if starts { next_call } else { next_call - 100 };
@@ -104,26 +104,39 @@ async fn main() {
         if starts {
             next_call = first;
         }
-        times.push(post_batch(&function, &batch).await.in_function);
+        let took = post_batch(&function, &batch).await.in_function;
+        times.push(took);
+        if starts { start_times.push(took) } else { end_times.push(took) }
     }
     let batch100 = median(&mut times);
     println!(
-        "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, 5 ms added to each DynamoDB request: \
-         median {batch100:.1?}, slowest {:.1?}",
-        times.last().unwrap()
+        "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, {DELAY:?} added to each DynamoDB request \
+         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; batches of starts {:.1?}, of ends {:.1?}",
+        proxy.median_hold(),
+        times.last().unwrap(),
+        median(&mut start_times),
+        median(&mut end_times),
     );
     drop(function);
 
-    let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
+    let (mut firsts, mut seconds, mut slower) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..FIRST_REQUEST_PROCESSES {
-        let mut function = start(proxy.clone()).await;
+        let mut function = start(proxy.url.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);
-        firsts.push(post(&function, "/v1/call-records", &two[0]).await.in_function);
-        seconds.push(post(&function, "/v1/call-records", &two[1]).await.in_function);
+        let first = post(&function, "/v1/call-records", &two[0]).await.in_function;
+        let second = post(&function, "/v1/call-records", &two[1]).await.in_function;
+        firsts.push(first);
+        seconds.push(second);
+        slower.push(first.as_secs_f64() * 1e3 - second.as_secs_f64() * 1e3);
     }
     let (first, second) = (median(&mut firsts), median(&mut seconds));
-    println!("first request after init @5ms: median {first:.1?} (all {firsts:.1?}); second: median {second:.1?}");
+    slower.sort_by(f64::total_cmp);
+    println!(
+        "first request after init @5ms: median {first:.1?} (all {firsts:.1?}); second: median {second:.1?}; \
+         a process's first minus its second: median {:+.2} ms",
+        slower[slower.len() / 2]
+    );
 
     println!(
         "ingest: single {:.0} us/record, batch {:.0} us/record, batch100@5ms {:.1} ms, init {:.1} ms, wcu/call {wcu:.2}, rcu/call {rcu:.2}",

@@ -352,18 +352,50 @@ impl Relay for Stall {
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
-pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> String {
-    tcp_proxy(upstream, Arc::new(Delay(delay))).await
+pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> DelayProxy {
+    let delay = Arc::new(Delay { delay, held: Mutex::default() });
+    DelayProxy { url: tcp_proxy(upstream, delay.clone()).await, delay }
 }
 
-struct Delay(std::time::Duration);
+/// A [`delay_proxy`]: its URL, and how long it has held the requests so far.
+pub struct DelayProxy {
+    pub url: String,
+    delay: Arc<Delay>,
+}
+
+impl DelayProxy {
+    /// The median time a request was held, to show the delay is the one asked for.
+    pub fn median_hold(&self) -> std::time::Duration {
+        let mut held = self.delay.held.lock().unwrap().clone();
+        held.sort();
+        held.get(held.len() / 2).copied().unwrap_or_default()
+    }
+}
+
+struct Delay {
+    delay: std::time::Duration,
+    held: Mutex<Vec<std::time::Duration>>,
+}
 
 impl Relay for Delay {
     async fn before(&self, way: Way, _: &[u8]) {
         if way == Way::Request {
-            tokio::time::sleep(self.0).await;
+            let start = std::time::Instant::now();
+            hold(self.delay).await;
+            self.held.lock().unwrap().push(start.elapsed());
         }
     }
+}
+
+/// Waits `delay` to within about a tenth of a millisecond. Tokio's timer counts
+/// whole milliseconds and rounds up (a 5 ms sleep took 6.1 ms), so it sleeps all
+/// but the last two milliseconds and a thread of the blocking pool sleeps the rest.
+async fn hold(delay: std::time::Duration) {
+    const TIMER_SLACK: std::time::Duration = std::time::Duration::from_millis(2);
+    let until = std::time::Instant::now() + delay;
+    tokio::time::sleep(delay.saturating_sub(TIMER_SLACK)).await;
+    let rest = until.saturating_duration_since(std::time::Instant::now());
+    tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await.expect("a sleep does not panic");
 }
 
 /// Which way bytes go through a [`tcp_proxy`].

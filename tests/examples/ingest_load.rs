@@ -9,6 +9,8 @@
 //! - batch100@5ms: behind a proxy that holds every DynamoDB request 5 ms, a batch
 //!   of 100 records of 100 different calls, from taking the event to answering it;
 //! - the first and second request of fresh processes behind that proxy;
+//! - where a request's CPU goes: a refused record (no DynamoDB request) and a read
+//!   of an unknown call (one GetItem), one request at a time;
 //! - DynamoDB capacity units per completed call, from the function's metric lines.
 //!
 //! `CALL_RECORDS_BIN` names another binary (an earlier build, for a before figure);
@@ -26,6 +28,7 @@ use serde_json::{Value, json};
 const CALLS: u64 = 1_000;
 const CLIENTS: usize = 8;
 const FRESH_PROCESSES: usize = 7;
+const BREAKDOWN_REQUESTS: u32 = 2_000;
 const FIRST_REQUEST_PROCESSES: usize = 31;
 const BATCHES_AT_5MS: u64 = 20;
 const DELAY: Duration = Duration::from_millis(5);
@@ -76,6 +79,14 @@ async fn main() {
         2 * CALLS,
         micros(single),
         median(&mut single_times)
+    );
+    let refused = cpu_a_request(&function, "POST", "/v1/call-records", Some(r#"{"type":"start"}"#)).await;
+    let unknown = cpu_a_request(&function, "GET", "/v1/calls/999999999", None).await;
+    println!(
+        "where a request's CPU goes: {:.0} us for a refused record (no DynamoDB request), {:.0} us for an unknown \
+         call (one GetItem); {BREAKDOWN_REQUESTS} requests each, one at a time",
+        micros(refused),
+        micros(unknown)
     );
     if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
         return;
@@ -216,6 +227,17 @@ async fn post_batches(function: &Function, records: Vec<Value>) -> Vec<Duration>
 /// Sends every item of `queue`, from [`CLIENTS`] clients at once.
 async fn by_clients<T, F: Future<Output = ()>>(queue: Vec<T>, send: impl FnMut(T) -> F) {
     futures::stream::iter(queue).for_each_concurrent(CLIENTS, send).await;
+}
+
+/// The function's CPU time a request over [`BREAKDOWN_REQUESTS`] of the same request.
+async fn cpu_a_request(function: &Function, method: &str, path: &str, body: Option<&str>) -> Duration {
+    let request = event(method, path, &[], body, &[]);
+    let cpu = function.cpu_time();
+    for _ in 0..BREAKDOWN_REQUESTS {
+        let answer = function.invoke(&request).await;
+        assert!(matches!(answer.response["statusCode"].as_u64(), Some(400 | 404)), "{path}: {}", answer.response);
+    }
+    (function.cpu_time() - cpu) / BREAKDOWN_REQUESTS
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

@@ -360,27 +360,25 @@ pub async fn ingest_batch<S: CallStore + Sync>(
     use futures::stream::{self, StreamExt};
     let groups = batch_groups(&records);
     let mut records: Vec<Option<Result<NewRecord, ApiError>>> = records.into_iter().map(Some).collect();
-    let mut leads = Vec::new();
-    let groups: Vec<(Option<usize>, Vec<BatchRecord>)> = groups
+    let groups: Vec<(Option<Lead>, Vec<BatchRecord>)> = groups
         .into_iter()
         .map(|group| {
             let mut group: Vec<_> =
                 group.into_iter().map(|i| (i, records[i].take().expect("each record in one group"))).collect();
-            let lead = take_lead(&mut group).map(|lead| {
-                let position = lead.position;
-                leads.push(lead);
-                position
-            });
-            (lead, group)
+            (take_lead(&mut group), group)
         })
         .collect();
-    let mut tried = first_attempts(store, leads, tariffs, zone).await;
+    let leads: Vec<&Lead> = groups.iter().filter_map(|(lead, _)| lead.as_ref()).collect();
+    let mut tried = first_attempts(store, &leads, tariffs, zone).await;
     let done: Vec<Vec<(usize, Result<Ingested, ApiError>)>> = stream::iter(groups)
         .map(|(lead, group)| {
-            let lead = lead.map(|position| tried.remove(&position).expect("every lead is tried"));
+            let lead = lead.map(|lead| {
+                let (next, doubt) = tried.remove(&lead.position).expect("every lead is tried");
+                (lead, next, doubt)
+            });
             async move {
                 let mut results = Vec::with_capacity(group.len() + 1);
-                if let Some(Tried { lead, next, doubt }) = lead {
+                if let Some((lead, next, doubt)) = lead {
                     let result = keep_ingesting(store, &lead.record, lead.defaulted, tariffs, zone, next, doubt).await;
                     results.push((lead.position, result));
                 }
@@ -418,13 +416,6 @@ struct Lead {
     defaulted: bool,
 }
 
-/// A lead after [`first_attempts`]: what its next attempt starts from.
-struct Tried {
-    lead: Lead,
-    next: Next,
-    doubt: Doubt,
-}
-
 /// Takes a group's first record out as its lead when it names its call (a start
 /// without one opens a new call on its own).
 fn take_lead(group: &mut Vec<BatchRecord>) -> Option<Lead> {
@@ -435,15 +426,15 @@ fn take_lead(group: &mut Vec<BatchRecord>) -> Option<Lead> {
     Some(Lead { position, record: new.into_record(call_id), defaulted })
 }
 
-/// A batch's first records of their calls, decided and written together: each, by
-/// its position in the batch, with what its next attempt starts from. As on its
-/// own, a start is first tried as opening its call; the ends' calls are read together.
+/// A batch's first records of their calls, decided and written together: for each,
+/// by its position in the batch, what its next attempt starts from. As on its own,
+/// a start is first tried as opening its call; the ends' calls are read together.
 async fn first_attempts<S: CallStore + Sync>(
     store: &S,
-    leads: Vec<Lead>,
+    leads: &[&Lead],
     tariffs: &TariffSchedule,
     zone: Tz,
-) -> std::collections::HashMap<usize, Tried> {
+) -> std::collections::HashMap<usize, (Next, Doubt)> {
     let unread: Vec<CallId> =
         leads.iter().filter(|lead| !is_tried_unread(&lead.record)).map(|lead| lead.record.call_id).collect();
     let mut read: std::collections::HashMap<CallId, Option<StoredCall>> = match store.read_calls(&unread).await {
@@ -454,7 +445,7 @@ async fn first_attempts<S: CallStore + Sync>(
     let mut firsts: std::collections::HashMap<usize, (Next, Doubt)> =
         std::collections::HashMap::with_capacity(leads.len());
     let mut known: Vec<(&Lead, StoredCall)> = Vec::with_capacity(leads.len());
-    for lead in &leads {
+    for &lead in leads {
         let stored = if is_tried_unread(&lead.record) {
             StoredCall::default()
         } else if let Some(call) = read.remove(&lead.record.call_id) {
@@ -506,13 +497,7 @@ async fn first_attempts<S: CallStore + Sync>(
             break;
         }
     }
-    leads
-        .into_iter()
-        .map(|lead| {
-            let (next, doubt) = firsts.remove(&lead.position).expect("every lead has an outcome or a next attempt");
-            (lead.position, Tried { lead, next, doubt })
-        })
-        .collect()
+    firsts
 }
 
 /// The records of a batch that must go one after another, in request order: those

@@ -6,10 +6,9 @@ pub mod runtime_api;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aws_config::BehaviorVersion;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorFuture, SharedHttpConnector};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use callbill::Config;
 use callbill::store::{Store, create_table};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -23,7 +22,8 @@ pub fn sample() -> Value {
     serde_json::from_str(SAMPLE).expect("the sample data set is JSON")
 }
 
-/// Counts every request the SDK sends, retries included.
+/// Counts every request sent to DynamoDB, retries included, whether the SDK or
+/// the store's wire sends it: it counts at the HTTP connector both share.
 #[derive(Debug, Clone, Default)]
 pub struct RequestCounter(Arc<AtomicUsize>);
 
@@ -31,21 +31,23 @@ impl RequestCounter {
     pub fn get(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// `connector`, counting its requests here.
+    pub fn counting(&self, connector: SharedHttpConnector) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountingConnector { inner: connector, count: self.clone() })
+    }
 }
 
-impl Intercept for RequestCounter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
+#[derive(Debug)]
+struct CountingConnector {
+    inner: SharedHttpConnector,
+    count: RequestCounter,
+}
 
-    fn read_before_transmit(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _config: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+impl HttpConnector for CountingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        self.count.0.fetch_add(1, Ordering::SeqCst);
+        self.inner.call(request)
     }
 }
 
@@ -67,36 +69,31 @@ pub fn endpoint() -> String {
     })
 }
 
-/// A client of DynamoDB Local at `endpoint`, counting its requests.
-pub async fn client(endpoint: &str, requests: &RequestCounter) -> aws_sdk_dynamodb::Client {
+/// A store of `table` at `endpoint`, counting its requests.
+pub async fn store(endpoint: &str, table: &str, requests: &RequestCounter) -> Store {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(1))
         .operation_timeout(std::time::Duration::from_secs(10));
-    client_with(endpoint, timeouts, requests).await
+    let sdk = sdk_config(endpoint, timeouts).await;
+    Store::with_connector(&sdk, requests.counting(Store::connector(&sdk)), table)
 }
 
-/// A client of `endpoint` that gives up on a request after `attempt_timeout`.
-pub async fn impatient_client(endpoint: &str, attempt_timeout: std::time::Duration) -> aws_sdk_dynamodb::Client {
+/// A store of `table` at `endpoint` that gives up on a request after `attempt_timeout`.
+pub async fn impatient_store(endpoint: &str, table: &str, attempt_timeout: std::time::Duration) -> Store {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(1))
         .operation_attempt_timeout(attempt_timeout);
-    client_with(endpoint, timeouts, &RequestCounter::default()).await
+    Store::new(&sdk_config(endpoint, timeouts).await, table)
 }
 
-async fn client_with(
-    endpoint: &str,
-    timeouts: aws_config::timeout::TimeoutConfigBuilder,
-    requests: &RequestCounter,
-) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+async fn sdk_config(endpoint: &str, timeouts: aws_config::timeout::TimeoutConfigBuilder) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .test_credentials()
         .timeout_config(timeouts.build())
         .load()
-        .await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(requests.clone()).build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+        .await
 }
 
 impl TestApi {
@@ -110,9 +107,9 @@ impl TestApi {
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let endpoint = endpoint();
         let requests = RequestCounter::default();
-        let client = client(&endpoint, &requests).await;
         let table = format!("test-{name}-{:08x}", fastrand::u32(..));
-        create_table(&client, &table)
+        let store = store(&endpoint, &table, &requests).await;
+        create_table(store.client(), &table)
             .await
             .unwrap_or_else(|e| panic!("cannot create a table in DynamoDB Local at {endpoint}: {e:?}"));
         let config = Config::from_lookup(|var| match var {
@@ -121,7 +118,7 @@ impl TestApi {
             _ => None,
         })
         .unwrap();
-        TestApi { store: Store::new(client, table), config, requests }
+        TestApi { store, config, requests }
     }
 
     /// Sends a request to the function that serves its route.

@@ -285,7 +285,7 @@ async fn a_refused_record_in_a_batch_leaves_its_neighbours_stored() {
 /// SPEC §8: the start-up probe of either path proves the table and writes nothing.
 #[tokio::test]
 async fn the_start_up_probe_proves_the_table_and_writes_nothing() {
-    use callbill::store::{ProbePath, StartupError, Store};
+    use callbill::store::{ProbePath, StartupError};
     let api = TestApi::new("probe").await;
     for path in [ProbePath::Reads, ProbePath::Writes, ProbePath::Writes] {
         api.store.probe(path).await.unwrap_or_else(|e| panic!("{path:?}: {e}"));
@@ -294,7 +294,7 @@ async fn the_start_up_probe_proves_the_table_and_writes_nothing() {
     assert!(calls.is_empty(), "{calls:?}");
     let scanned = api.store.client().scan().table_name(&api.config.table_name).send().await.unwrap();
     assert_eq!(scanned.count(), 0, "the table holds nothing: {:?}", scanned.items());
-    let missing = Store::new(api.store.client().clone(), "no-such-table");
+    let missing = callbill_tests::store(&callbill_tests::endpoint(), "no-such-table", &Default::default()).await;
     for path in [ProbePath::Reads, ProbePath::Writes] {
         let refused = missing.probe(path).await;
         assert!(matches!(refused, Err(StartupError::NoTable(ref t)) if t == "no-such-table"), "{path:?}: {refused:?}");

@@ -96,8 +96,7 @@ async fn a_503_is_counted() {
     let api = TestApi::new("metrics-503").await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let counter = callbill_tests::RequestCounter::default();
-    let broken =
-        callbill::store::Store::new(callbill_tests::client(&format!("http://{closed}"), &counter).await, "any");
+    let broken = callbill_tests::store(&format!("http://{closed}"), "any", &counter).await;
     let post = request("POST", "/v1/call-records", &[], Some(&start(1, 5).to_string()), &[]);
     let response = call_records::handle(&broken, &api.config, post).await.unwrap();
     assert_eq!(response.status(), 503);

@@ -1,8 +1,7 @@
 //! DynamoDB unreachable: 503 with Retry-After, and nothing half-written (SPEC §2).
 
 use callbill::PhoneNumber;
-use callbill::store::Store;
-use callbill_tests::{RequestCounter, TestApi, client, reply, request};
+use callbill_tests::{RequestCounter, TestApi, reply, request, store};
 use serde_json::json;
 
 #[tokio::test]
@@ -14,7 +13,7 @@ async fn an_unreachable_table_gives_503_with_retry_after_and_writes_nothing() {
 
     // A port nothing listens on: every connection is refused.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let broken = Store::new(client(&format!("http://{closed}"), &RequestCounter::default()).await, "any");
+    let broken = store(&format!("http://{closed}"), "any", &RequestCounter::default()).await;
 
     let end = json!({"id": 2, "type": "end", "call_id": 5, "timestamp": "2017-12-12T15:14:56Z"});
     let post = request("POST", "/v1/call-records", &[], Some(&end.to_string()), &[]);

@@ -4,15 +4,14 @@
 use std::time::Duration;
 
 use callbill::PhoneNumber;
-use callbill::store::Store;
-use callbill_tests::{StallingProxy, TestApi, endpoint, impatient_client, reply, request};
+use callbill_tests::{StallingProxy, TestApi, endpoint, impatient_store, reply, request};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_stalled_write_is_found_stored_or_reported_as_maybe_stored() {
     let api = TestApi::new("in-doubt").await;
     let proxy = StallingProxy::start(&endpoint()).await;
-    let stalling = Store::new(impatient_client(&proxy.url, Duration::from_millis(400)).await, &api.config.table_name);
+    let stalling = impatient_store(&proxy.url, &api.config.table_name, Duration::from_millis(400)).await;
     let post = |body: serde_json::Value| request("POST", "/v1/call-records", &[], Some(&body.to_string()), &[]);
     let subscriber: PhoneNumber = "99988526423".parse().unwrap();
     let start = |id: u64, call_id: u64| {

@@ -2,28 +2,34 @@
 //! the bill queries. It decides nothing: the conditions of each write come from
 //! [`CallStore::write_record`]'s contract, and failures are handed back as they are.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, ConsumedCapacity, KeysAndAttributes, Put,
-    ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, ConsumedCapacity, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
+use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector, http_client_fn};
+use aws_types::service_config::ServiceConfigKey;
+use futures::FutureExt;
 
-use super::errors::{corrupt, outcome_unknown, storage_error, throttled};
+use super::errors::{Failure, corrupt, sdk_storage_error, storage_error};
 use super::item::{self, Item, call_item, guard_item, guard_owner, stored_call};
 use super::schema::attr::{CALL_COUNT, REV, TOTAL_CENTS};
 use super::schema::{
     self, BILL_INDEX, BILL_INDEX_PARTITION_KEY, BILL_INDEX_PROJECTION, BILL_INDEX_SORT_KEY, PARTITION_KEY,
     UNMATCHED_INDEX, UNMATCHED_INDEX_PARTITION_KEY, UNMATCHED_INDEX_SORT_KEY,
 };
+use super::wire::{Limits, Reason, Wire, WireError};
 use crate::bill::{BillKey, BillLine};
 use crate::bill_page::BillStore;
 use crate::call::CallStatus;
@@ -45,14 +51,12 @@ pub enum StartupError {
     Unreachable(String, String),
 }
 
-fn startup_error<E, R>(table: &str, err: SdkError<E, R>) -> StartupError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err.code() {
-        Some("ResourceNotFoundException") => StartupError::NoTable(table.to_owned()),
-        _ => StartupError::Unreachable(table.to_owned(), DisplayErrorContext(&err).to_string()),
+impl StartupError {
+    fn of(table: &str, failure: Failure<'_>, error: &dyn std::fmt::Display) -> StartupError {
+        match failure {
+            Failure::Answered(Some("ResourceNotFoundException")) => StartupError::NoTable(table.to_owned()),
+            _ => StartupError::Unreachable(table.to_owned(), error.to_string()),
+        }
     }
 }
 
@@ -68,21 +72,58 @@ pub enum ProbePath {
 /// The table of calls, record ids and bill summaries.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// The SDK, for the bill queries, the reports and the batch reads.
     client: Client,
-    /// The same client without the SDK's retries, for the transactions: a second
+    /// The requests of every record, GetItem and TransactWriteItems, over the
+    /// client's own connections. Its transactions are never retried: a second
     /// attempt after a lost answer would hide that the first may have been applied.
     /// The domain retries, knowing that.
-    writer: Client,
+    wire: Arc<Wire>,
     table: String,
 }
 
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Store {
-        let writer = Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build());
-        Store { client, writer, table: table.into() }
+    /// A store of `table` in the DynamoDB that `sdk` reaches, with its region,
+    /// credentials, endpoint, time limits and retries.
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Store {
+        Store::with_connector(sdk, Store::connector(sdk), table)
     }
 
-    /// A client from the environment's AWS configuration (`AWS_ENDPOINT_URL_DYNAMODB`
+    /// The SDK's default HTTPS connector with `sdk`'s connect time limit.
+    pub fn connector(sdk: &SdkConfig) -> SharedHttpConnector {
+        let mut settings = HttpConnectorSettings::builder();
+        settings.set_connect_timeout(sdk.timeout_config().and_then(|limits| limits.connect_timeout()));
+        let settings = settings.build();
+        let sleep = SharedAsyncSleep::new(TokioSleep::new());
+        aws_smithy_http_client::default_connector(&settings, Some(sleep)).expect("the rustls connector is built in")
+    }
+
+    /// [`Store::new`] over `connector`, which the SDK client and the wire share.
+    pub fn with_connector(sdk: &SdkConfig, connector: SharedHttpConnector, table: impl Into<String>) -> Store {
+        let shared = connector.clone();
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .http_client(http_client_fn(move |_, _| shared.clone()))
+            .build();
+        let limits = sdk.timeout_config();
+        let retries = config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+        let limits = Limits {
+            attempt_timeout: limits.and_then(|l| l.operation_attempt_timeout()),
+            operation_timeout: limits.and_then(|l| l.operation_timeout()),
+            read_attempts: retries.max_attempts(),
+            initial_backoff: retries.initial_backoff(),
+            max_backoff: retries.max_backoff(),
+        };
+        let wire = Wire::new(
+            connector,
+            endpoint(sdk),
+            sdk.region().map(ToString::to_string).unwrap_or_default(),
+            sdk.credentials_provider().expect("the SDK configuration has a credentials provider"),
+            limits,
+        );
+        Store { client: Client::from_conf(config), wire: Arc::new(wire), table: table.into() }
+    }
+
+    /// A store from the environment's AWS configuration (`AWS_ENDPOINT_URL_DYNAMODB`
     /// included), with time limits that turn an unreachable DynamoDB into a quick 503.
     /// Those limits also end a stalled answer, so the SDK's stalled-stream watch,
     /// which polls a throughput check on every body, is off.
@@ -98,7 +139,7 @@ impl Store {
             )
             .load()
             .await;
-        Store::new(Client::new(&sdk), table)
+        Store::new(&sdk, table)
     }
 
     /// One cheap request at start-up (SPEC §8): it opens the connection, so that the
@@ -110,7 +151,7 @@ impl Store {
         match path {
             ProbePath::Reads => match self.client.get_item().table_name(&self.table).set_key(Some(key)).send().await {
                 Ok(_) => Ok(()),
-                Err(err) => Err(startup_error(&self.table, err)),
+                Err(err) => Err(StartupError::of(&self.table, Failure::of_sdk(&err), &DisplayErrorContext(&err))),
             },
             // A transaction whose one condition fails on a key no item has: nothing
             // is written.
@@ -122,13 +163,13 @@ impl Store {
                     .expression_attribute_names("#pk", PARTITION_KEY)
                     .build()
                     .expect("table, key and condition are set");
-                let probe = self
-                    .writer
-                    .transact_write_items()
-                    .transact_items(TransactWriteItem::builder().condition_check(check).build());
-                match probe.send().await {
-                    Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => Ok(()),
-                    Err(err) => Err(startup_error(&self.table, err)),
+                match self
+                    .wire
+                    .transact_write_items(&[TransactWriteItem::builder().condition_check(check).build()])
+                    .await
+                {
+                    Err(err) if err.cancellation_reasons().is_some() => Ok(()),
+                    Err(err) => Err(StartupError::of(&self.table, err.failure(), &err)),
                     Ok(_) => {
                         let held = format!("an item holds the start-up probe's key {:?}", schema::probe_key());
                         Err(StartupError::Unreachable(self.table.clone(), held))
@@ -153,7 +194,7 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(|e| storage_error("GetItem", e))?;
+            .map_err(|e| sdk_storage_error("GetItem", e))?;
         count_reads(output.consumed_capacity.as_ref());
         match output.item {
             None => Ok((0, Cents::ZERO)),
@@ -205,6 +246,38 @@ impl Store {
     }
 }
 
+/// The endpoint the SDK client reaches, resolved by the SDK's own rules once: an
+/// endpoint set in code, else `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`,
+/// else the region's.
+fn endpoint(sdk: &SdkConfig) -> http::Uri {
+    let from_environment = || {
+        let key = ServiceConfigKey::builder()
+            .service_id("DynamoDB")
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build()
+            .expect("all fields are set");
+        sdk.service_config().and_then(|service| service.load_config(key))
+    };
+    let configured = match sdk.get_origin("endpoint_url").is_client_config() {
+        true => sdk.endpoint_url().map(str::to_owned),
+        false => from_environment().or_else(|| sdk.endpoint_url().map(str::to_owned)),
+    };
+    let params = Params::builder()
+        .set_region(sdk.region().map(ToString::to_string))
+        .set_use_fips(sdk.use_fips())
+        .set_use_dual_stack(sdk.use_dual_stack())
+        .set_endpoint(configured)
+        .build()
+        .expect("the endpoint parameters are complete");
+    let resolved = DefaultResolver::new()
+        .resolve_endpoint(&params)
+        .now_or_never()
+        .expect("the SDK's rules resolve at once")
+        .unwrap_or_else(|e| panic!("no DynamoDB endpoint for this configuration: {e}"));
+    resolved.url().parse().unwrap_or_else(|e| panic!("DynamoDB endpoint {:?} is not a URI: {e}", resolved.url()))
+}
+
 /// A query that returns only `attributes` of each item.
 fn project(query: QueryFluentBuilder, attributes: &[&str]) -> QueryFluentBuilder {
     let names: Vec<String> = (0..attributes.len()).map(|i| format!("#a{i}")).collect();
@@ -234,7 +307,7 @@ async fn query_items(
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(|e| storage_error("Query", e))?;
+            .map_err(|e| sdk_storage_error("Query", e))?;
         count_reads(output.consumed_capacity.as_ref());
         items.extend(output.items.unwrap_or_default());
         match output.last_evaluated_key {
@@ -257,26 +330,26 @@ fn index_position(
     key
 }
 
-fn failed(reason: Option<&CancellationReason>) -> Option<&CancellationReason> {
-    reason.filter(|r| r.code() == Some("ConditionalCheckFailed"))
+fn failed(reason: Option<&Reason>) -> Option<&Reason> {
+    reason.filter(|r| r.code.as_deref() == Some("ConditionalCheckFailed"))
 }
 
 /// Why a transaction was not applied, for each record write in it, given as the
 /// number of its actions and whether the first is a record-id guard.
-fn write_errors(err: SdkError<TransactWriteItemsError>, writes: &[(usize, bool)]) -> Vec<WriteRejected> {
+fn write_errors(err: WireError, writes: &[(usize, bool)]) -> Vec<WriteRejected> {
     let all = |rejected: WriteRejected| vec![rejected; writes.len()];
-    if outcome_unknown(&err) {
-        tracing::warn!(error = %DisplayErrorContext(&err), "TransactWriteItems: outcome unknown");
+    let failure = err.failure();
+    if failure.outcome_unknown() {
+        tracing::warn!(error = %err, "TransactWriteItems: outcome unknown");
         return all(WriteRejected::InDoubt);
     }
-    if throttled(&err) {
-        tracing::warn!(error = %DisplayErrorContext(&err), "TransactWriteItems: throttled");
+    if failure.throttled() {
+        tracing::warn!(error = %err, "TransactWriteItems: throttled");
         return all(WriteRejected::Contention);
     }
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
-        return all(WriteRejected::Failed(storage_error("TransactWriteItems", err)));
+    let Some(reasons) = err.cancellation_reasons() else {
+        return all(WriteRejected::Failed(storage_error("TransactWriteItems", failure, &err)));
     };
-    let reasons = cancelled.cancellation_reasons();
     let mut offset = 0;
     let rejections: Vec<Option<WriteRejected>> = writes
         .iter()
@@ -296,9 +369,9 @@ fn write_errors(err: SdkError<TransactWriteItemsError>, writes: &[(usize, bool)]
 
 /// A record write's rejection from its actions' cancellation reasons, which come in
 /// action order: [guard,] call[, summary]; `None` when none of its conditions failed.
-fn rejection(reasons: &[CancellationReason], has_guard: bool) -> Option<WriteRejected> {
+fn rejection(reasons: &[Reason], has_guard: bool) -> Option<WriteRejected> {
     let (guard, call) = if has_guard { (reasons.first(), reasons.get(1)) } else { (None, reasons.first()) };
-    let id_owner = match failed(guard).map(|r| r.item().map(guard_owner)) {
+    let id_owner = match failed(guard).map(|r| r.item.as_ref().map(guard_owner)) {
         None => None,
         Some(Some(Ok(owner))) => Some(owner),
         Some(Some(Err(e))) => return Some(WriteRejected::Failed(corrupt(e))),
@@ -306,7 +379,7 @@ fn rejection(reasons: &[CancellationReason], has_guard: bool) -> Option<WriteRej
             return Some(WriteRejected::Failed(corrupt("a failed record-id condition returned no item")));
         }
     };
-    let call = match failed(call).map(|r| r.item().map(stored_call).transpose()) {
+    let call = match failed(call).map(|r| r.item.as_ref().map(stored_call).transpose()) {
         None => None,
         Some(Ok(stored)) => Some(Box::new(stored.unwrap_or_default())),
         Some(Err(e)) => return Some(WriteRejected::Failed(corrupt(e))),
@@ -448,7 +521,7 @@ impl Store {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
-                .map_err(|e| storage_error("Scan", e))?;
+                .map_err(|e| sdk_storage_error("Scan", e))?;
             count_reads(output.consumed_capacity.as_ref());
             for found in output.items() {
                 calls.push(stored_call(found).map_err(corrupt)?);
@@ -524,18 +597,11 @@ const UNPROCESSED_READS: u32 = 5;
 
 impl CallStore for Store {
     async fn read_call(&self, call_id: CallId) -> Result<Option<StoredCall>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(item::key(schema::call_key(call_id))))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| storage_error("GetItem", e))?;
-        count_reads(output.consumed_capacity.as_ref());
-        output.item.as_ref().map(stored_call).transpose().map_err(corrupt)
+        let key = item::key(schema::call_key(call_id));
+        let (found, units) =
+            self.wire.get_item(&self.table, &key).await.map_err(|e| storage_error("GetItem", e.failure(), &e))?;
+        metrics::add_capacity(Metric::ReadCapacityUnits, units);
+        found.as_ref().map(stored_call).transpose().map_err(corrupt)
     }
 
     /// One transaction: the record-id guard, the call at its next revision, and
@@ -571,7 +637,7 @@ impl CallStore for Store {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map_err(|e| storage_error("BatchGetItem", e))?;
+                    .map_err(|e| sdk_storage_error("BatchGetItem", e))?;
                 for used in output.consumed_capacity() {
                     metrics::add_capacity(Metric::ReadCapacityUnits, used.capacity_units);
                 }
@@ -628,16 +694,9 @@ impl CallStore for Store {
 }
 
 impl Store {
-    /// Sends one transaction, without the SDK's retries, counting its capacity units.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), SdkError<TransactWriteItemsError>> {
-        let output = self
-            .writer
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        let units = output.consumed_capacity().iter().filter_map(|used| used.capacity_units).sum();
+    /// Sends one transaction, once, counting its capacity units.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), WireError> {
+        let units = self.wire.transact_write_items(&items).await?;
         metrics::add_capacity(Metric::WriteCapacityUnits, Some(units));
         Ok(())
     }

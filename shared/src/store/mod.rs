@@ -6,6 +6,7 @@ mod dynamodb;
 mod errors;
 mod item;
 pub mod schema;
+mod wire;
 
 pub use dynamodb::{ProbePath, StartupError, Store};
 pub use schema::create_table;

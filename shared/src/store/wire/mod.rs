@@ -1,0 +1,265 @@
+//! The two requests every record makes, GetItem and TransactWriteItems, sent in
+//! DynamoDB's JSON protocol without the SDK's orchestrator. On a single-record POST
+//! the orchestrator's per-request work (interceptors, configuration, endpoint and
+//! user agent) cost more CPU than signing, JSON and the request itself
+//! (BENCHMARKS.md). What stays the SDK's: the credentials, the SigV4 signer and the
+//! HTTP connector, which the SDK client shares, so that both reach DynamoDB over one
+//! pool of connections.
+
+mod json;
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
+use aws_smithy_runtime_api::client::identity::Identity;
+use aws_smithy_types::body::SdkBody;
+use http_body_util::BodyExt;
+use serde::Serialize;
+
+use super::errors::Failure;
+use super::item::Item;
+
+/// How a request failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WireError {
+    /// The request could not be made (no credentials, an unsignable request): a
+    /// broken deployment or a bug. Nothing was sent.
+    #[error("request not made: {0}")]
+    Unbuilt(String),
+    /// The HTTP client refused the request before sending it. Nothing was sent.
+    #[error("request refused by the HTTP client: {0}")]
+    Refused(String),
+    /// No answer came in time, the connection failed, or the answer could not be
+    /// read: the request may or may not have been applied.
+    #[error("no answer: {0}")]
+    Unanswered(String),
+    /// DynamoDB answered with an error.
+    #[error("{code} (HTTP {status}): {message}")]
+    Answered { status: u16, code: String, message: String, reasons: Vec<Reason> },
+}
+
+impl WireError {
+    pub(crate) fn failure(&self) -> Failure<'_> {
+        match self {
+            WireError::Unbuilt(_) => Failure::Unbuilt,
+            WireError::Refused(_) => Failure::Refused,
+            WireError::Unanswered(_) => Failure::Unanswered,
+            WireError::Answered { code, .. } => Failure::Answered(Some(code)),
+        }
+    }
+
+    /// The reasons of a cancelled transaction, one for each action in order.
+    pub(crate) fn cancellation_reasons(&self) -> Option<&[Reason]> {
+        match self {
+            WireError::Answered { code, reasons, .. } if code == "TransactionCanceledException" => Some(reasons),
+            _ => None,
+        }
+    }
+}
+
+/// Why one action of a cancelled transaction was not applied: its code
+/// (`ConditionalCheckFailed`, `None`, ...) and the item it found, when asked for.
+#[derive(Debug)]
+pub(crate) struct Reason {
+    pub code: Option<String>,
+    pub item: Option<Item>,
+}
+
+/// The time limits and read retries of the SDK client the wire goes beside.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub attempt_timeout: Option<Duration>,
+    pub operation_timeout: Option<Duration>,
+    /// Attempts of a read, the first included.
+    pub read_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+/// A DynamoDB endpoint reached with signed requests.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    connector: SharedHttpConnector,
+    endpoint: http::Uri,
+    region: String,
+    credentials: SharedCredentialsProvider,
+    /// Credentials that were provided and have not expired: the provider's chain
+    /// is not walked for every request.
+    cached: Mutex<Option<Credentials>>,
+    limits: Limits,
+}
+
+/// Credentials are renewed this long before they expire.
+const CREDENTIALS_MARGIN: Duration = Duration::from_secs(300);
+
+impl Wire {
+    pub(crate) fn new(
+        connector: SharedHttpConnector,
+        endpoint: http::Uri,
+        region: String,
+        credentials: SharedCredentialsProvider,
+        limits: Limits,
+    ) -> Wire {
+        Wire { connector, endpoint, region, credentials, cached: Mutex::new(None), limits }
+    }
+
+    /// One strongly consistent item, with the read units it used; retried as the
+    /// SDK retries a read: on no answer, throttling or a transient error.
+    pub(crate) async fn get_item(&self, table: &str, key: &Item) -> Result<(Option<Item>, Option<f64>), WireError> {
+        let input = json::GetItemInput {
+            table_name: table,
+            key: json::ItemJson(key),
+            consistent_read: true,
+            return_consumed_capacity: "TOTAL",
+        };
+        let body = self.body(&input)?;
+        let output: json::GetItemOutput = self.within_operation(self.read_with_retries("GetItem", &body)).await?;
+        let item = output.item.map(json::into_item).transpose().map_err(WireError::Unanswered)?;
+        Ok((item, output.consumed_capacity.unwrap_or_default().capacity_units))
+    }
+
+    /// One transaction, sent once: a second attempt after a lost answer would hide
+    /// that the first may have been applied. The write units it used come back.
+    pub(crate) async fn transact_write_items(&self, actions: &[TransactWriteItem]) -> Result<f64, WireError> {
+        let body = self.body(&json::TransactWriteItemsInput(actions))?;
+        let output: json::TransactWriteItemsOutput =
+            self.within_operation(self.attempt("TransactWriteItems", &body)).await?;
+        Ok(output.consumed_capacity.iter().filter_map(|used| used.capacity_units).sum())
+    }
+
+    fn body(&self, input: &impl Serialize) -> Result<Vec<u8>, WireError> {
+        serde_json::to_vec(input).map_err(|e| WireError::Unbuilt(e.to_string()))
+    }
+
+    async fn within_operation<T>(&self, operation: impl Future<Output = Result<T, WireError>>) -> Result<T, WireError> {
+        match self.limits.operation_timeout {
+            None => operation.await,
+            Some(limit) => tokio::time::timeout(limit, operation)
+                .await
+                .unwrap_or_else(|_| Err(WireError::Unanswered(format!("no answer within {limit:?}")))),
+        }
+    }
+
+    async fn read_with_retries<T: serde::de::DeserializeOwned>(
+        &self,
+        target: &'static str,
+        body: &[u8],
+    ) -> Result<T, WireError> {
+        let mut attempt = 1;
+        loop {
+            match self.attempt(target, body).await {
+                Err(err) if attempt < self.limits.read_attempts && err.failure().transient() => {
+                    tracing::debug!(target, attempt, error = %err, "retrying a read");
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// The SDK's exponential backoff with full jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self.limits.initial_backoff.saturating_mul(1 << (attempt - 1).min(16));
+        ceiling.min(self.limits.max_backoff).mul_f64(fastrand::f64())
+    }
+
+    /// One attempt, within the attempt's time limit.
+    async fn attempt<T: serde::de::DeserializeOwned>(&self, target: &'static str, body: &[u8]) -> Result<T, WireError> {
+        let request = self.signed(target, body).await?;
+        let exchange = async {
+            let response = self.connector.call(request).await.map_err(|e| {
+                let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
+                if e.is_user() { WireError::Refused(detail) } else { WireError::Unanswered(detail) }
+            })?;
+            let status = response.status().as_u16();
+            let answer = response.into_body().collect().await.map_err(|e| WireError::Unanswered(e.to_string()))?;
+            Ok::<_, WireError>((status, answer.to_bytes()))
+        };
+        let (status, answer) = match self.limits.attempt_timeout {
+            None => exchange.await?,
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| WireError::Unanswered(format!("{target}: no answer within {limit:?}")))??,
+        };
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&answer)
+                .map_err(|e| WireError::Unanswered(format!("{target}: an answer that cannot be read: {e}")));
+        }
+        let error: json::ErrorOutput = serde_json::from_slice(&answer)
+            .map_err(|e| WireError::Unanswered(format!("{target}: HTTP {status} with an unreadable error: {e}")))?;
+        let reasons = error
+            .cancellation_reasons
+            .into_iter()
+            .map(|reason| {
+                let item = reason.item.map(json::into_item).transpose().map_err(WireError::Unanswered)?;
+                Ok(Reason { code: reason.code, item })
+            })
+            .collect::<Result<_, WireError>>()?;
+        Err(WireError::Answered {
+            status,
+            code: error.kind.as_deref().map(json::error_code).unwrap_or_default().to_owned(),
+            message: error.message.unwrap_or_default(),
+            reasons,
+        })
+    }
+
+    /// A POST of `body` to the endpoint as `DynamoDB_20120810.<target>`, signed with
+    /// SigV4 as the SDK signs it.
+    async fn signed(
+        &self,
+        target: &'static str,
+        body: &[u8],
+    ) -> Result<aws_smithy_runtime_api::client::orchestrator::HttpRequest, WireError> {
+        let credentials = self.credentials().await?;
+        let identity = Identity::from(credentials);
+        let mut request = http::Request::post(&self.endpoint)
+            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.0")
+            .header("x-amz-target", format!("DynamoDB_20120810.{target}"))
+            .header(http::header::CONTENT_LENGTH, body.len())
+            .body(SdkBody::from(body))
+            .map_err(|e| WireError::Unbuilt(e.to_string()))?;
+        let host = self.endpoint.authority().map(|a| a.as_str()).unwrap_or_default();
+        request.headers_mut().insert(
+            http::header::HOST,
+            http::HeaderValue::from_str(host).map_err(|e| WireError::Unbuilt(e.to_string()))?,
+        );
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("dynamodb")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| WireError::Unbuilt(e.to_string()))?
+            .into();
+        let headers = request.headers().iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+        let signable = SignableRequest::new("POST", self.endpoint.to_string(), headers, SignableBody::Bytes(body))
+            .map_err(|e| WireError::Unbuilt(e.to_string()))?;
+        let (instructions, _signature) =
+            sign(signable, &params).map_err(|e| WireError::Unbuilt(e.to_string()))?.into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        request.try_into().map_err(|e: aws_smithy_runtime_api::http::HttpError| WireError::Unbuilt(e.to_string()))
+    }
+
+    async fn credentials(&self) -> Result<Credentials, WireError> {
+        let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + CREDENTIALS_MARGIN);
+        if let Some(held) = self.cached.lock().expect("no panic while held").as_ref().filter(|c| fresh(c)) {
+            return Ok(held.clone());
+        }
+        let provided = self.credentials.provide_credentials().await.map_err(|e| {
+            WireError::Unbuilt(format!("no credentials: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })?;
+        *self.cached.lock().expect("no panic while held") = Some(provided.clone());
+        Ok(provided)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -87,12 +87,39 @@ pub(crate) struct Limits {
 pub(crate) struct Wire {
     connector: SharedHttpConnector,
     endpoint: http::Uri,
+    /// The endpoint as the signer reads it, and its `host` header, made once.
+    endpoint_text: String,
+    host: http::HeaderValue,
     region: String,
     credentials: SharedCredentialsProvider,
     /// Credentials that were provided and have not expired: the provider's chain
     /// is not walked for every request.
     cached: Mutex<Option<Credentials>>,
     limits: Limits,
+}
+
+/// The operations the wire sends.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    GetItem,
+    TransactWriteItems,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::GetItem => "GetItem",
+            Target::TransactWriteItems => "TransactWriteItems",
+        }
+    }
+
+    /// Its `x-amz-target` header, in the API version the SDK speaks.
+    fn header(self) -> http::HeaderValue {
+        http::HeaderValue::from_static(match self {
+            Target::GetItem => "DynamoDB_20120810.GetItem",
+            Target::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
+        })
+    }
 }
 
 /// Credentials are renewed this long before they expire.
@@ -106,7 +133,10 @@ impl Wire {
         credentials: SharedCredentialsProvider,
         limits: Limits,
     ) -> Wire {
-        Wire { connector, endpoint, region, credentials, cached: Mutex::new(None), limits }
+        let host = endpoint.authority().map(|a| a.as_str()).unwrap_or_default();
+        let host = http::HeaderValue::from_str(host).expect("a URI's authority is a valid header value");
+        let endpoint_text = endpoint.to_string();
+        Wire { connector, endpoint, endpoint_text, host, region, credentials, cached: Mutex::new(None), limits }
     }
 
     /// One strongly consistent item, with the read units it used; retried as the
@@ -119,7 +149,7 @@ impl Wire {
             return_consumed_capacity: "TOTAL",
         };
         let body = self.body(&input)?;
-        let output: json::GetItemOutput = self.within_operation(self.read_with_retries("GetItem", &body)).await?;
+        let output: json::GetItemOutput = self.within_operation(self.read_with_retries(Target::GetItem, &body)).await?;
         let item = output.item.map(json::into_item).transpose().map_err(WireError::Unanswered)?;
         Ok((item, output.consumed_capacity.unwrap_or_default().capacity_units))
     }
@@ -129,7 +159,7 @@ impl Wire {
     pub(crate) async fn transact_write_items(&self, actions: &[TransactWriteItem]) -> Result<f64, WireError> {
         let body = self.body(&json::TransactWriteItemsInput(actions))?;
         let output: json::TransactWriteItemsOutput =
-            self.within_operation(self.attempt("TransactWriteItems", &body)).await?;
+            self.within_operation(self.attempt(Target::TransactWriteItems, &body)).await?;
         Ok(output.consumed_capacity.iter().filter_map(|used| used.capacity_units).sum())
     }
 
@@ -148,14 +178,14 @@ impl Wire {
 
     async fn read_with_retries<T: serde::de::DeserializeOwned>(
         &self,
-        target: &'static str,
+        target: Target,
         body: &[u8],
     ) -> Result<T, WireError> {
         let mut attempt = 1;
         loop {
             match self.attempt(target, body).await {
                 Err(err) if attempt < self.limits.read_attempts && err.failure().transient() => {
-                    tracing::debug!(target, attempt, error = %err, "retrying a read");
+                    tracing::debug!(target = target.name(), attempt, error = %err, "retrying a read");
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -171,7 +201,7 @@ impl Wire {
     }
 
     /// One attempt, within the attempt's time limit.
-    async fn attempt<T: serde::de::DeserializeOwned>(&self, target: &'static str, body: &[u8]) -> Result<T, WireError> {
+    async fn attempt<T: serde::de::DeserializeOwned>(&self, target: Target, body: &[u8]) -> Result<T, WireError> {
         let request = self.signed(target, body).await?;
         let exchange = async {
             let response = self.connector.call(request).await.map_err(|e| {
@@ -186,8 +216,9 @@ impl Wire {
             None => exchange.await?,
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
-                .map_err(|_| WireError::Unanswered(format!("{target}: no answer within {limit:?}")))??,
+                .map_err(|_| WireError::Unanswered(format!("{}: no answer within {limit:?}", target.name())))??,
         };
+        let target = target.name();
         if (200..300).contains(&status) {
             return serde_json::from_slice(&answer)
                 .map_err(|e| WireError::Unanswered(format!("{target}: an answer that cannot be read: {e}")));
@@ -210,26 +241,22 @@ impl Wire {
         })
     }
 
-    /// A POST of `body` to the endpoint as `DynamoDB_20120810.<target>`, signed with
+    /// A POST of `body` to the endpoint as `target`, signed with
     /// SigV4 as the SDK signs it.
     async fn signed(
         &self,
-        target: &'static str,
+        target: Target,
         body: &[u8],
     ) -> Result<aws_smithy_runtime_api::client::orchestrator::HttpRequest, WireError> {
         let credentials = self.credentials().await?;
         let identity = Identity::from(credentials);
-        let mut request = http::Request::post(&self.endpoint)
+        let mut request = http::Request::post(self.endpoint.clone())
             .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("DynamoDB_20120810.{target}"))
+            .header("x-amz-target", target.header())
             .header(http::header::CONTENT_LENGTH, body.len())
+            .header(http::header::HOST, self.host.clone())
             .body(SdkBody::from(body))
             .map_err(|e| WireError::Unbuilt(e.to_string()))?;
-        let host = self.endpoint.authority().map(|a| a.as_str()).unwrap_or_default();
-        request.headers_mut().insert(
-            http::header::HOST,
-            http::HeaderValue::from_str(host).map_err(|e| WireError::Unbuilt(e.to_string()))?,
-        );
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
@@ -240,7 +267,7 @@ impl Wire {
             .map_err(|e| WireError::Unbuilt(e.to_string()))?
             .into();
         let headers = request.headers().iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-        let signable = SignableRequest::new("POST", self.endpoint.to_string(), headers, SignableBody::Bytes(body))
+        let signable = SignableRequest::new("POST", &self.endpoint_text, headers, SignableBody::Bytes(body))
             .map_err(|e| WireError::Unbuilt(e.to_string()))?;
         let (instructions, _signature) =
             sign(signable, &params).map_err(|e| WireError::Unbuilt(e.to_string()))?.into_parts();

@@ -111,13 +111,13 @@ counts whole milliseconds and rounds up, only up to the last two milliseconds. B
 **Where a single record's CPU goes** (medians of the three runs, one request at a
 time): a request that reaches no DynamoDB (a refused record) costs {refused:.0f} us: the Runtime
 API's two requests, the event, the answer and the log lines. A read of an unknown call,
-one GetItem through the AWS SDK, costs {one_read:.0f} us, so one SDK request costs about
+one GetItem, costs {one_read:.0f} us, so one DynamoDB request costs about
 {one_read - refused:.0f} us. A start is one TransactWriteItems, an end a GetItem and one; a start
-that finds its call already opened by its end sends a second. With about 1.5 to 2 SDK
-requests a record, the SDK's requests are most of a single record's CPU, and 200 us a
-record needs them at under half their cost: a request of our own (hyper, `aws-sigv4` and
-serde, with the SDK's time limits, error kinds and in-doubt answers kept) for the
-GetItem and TransactWriteItems of this path. That is not built.
+that finds its call already opened by its end sends a second. These two requests go
+over the store's own wire (`shared/src/store/wire`): DynamoDB's JSON protocol with the
+SDK's signer, credentials and HTTP connector, but not its orchestrator, whose
+per-request work made one GetItem cost about 145 us before (2026-11-24's runs below).
+Most of what is left of a request is the kernel's loopback TCP work and hyper.
 
 After: the median of three runs; each run's output follows. Before: the same run
 against the release build of commit 82220f7, twice; issue 13 measured 855 and 405

@@ -110,7 +110,12 @@ impl Store {
             attempt_timeout: limits.and_then(|l| l.operation_attempt_timeout()),
             operation_timeout: limits.and_then(|l| l.operation_timeout()),
             read_attempts: retries.max_attempts(),
-            initial_backoff: retries.initial_backoff(),
+            throttled_backoff: retries.initial_backoff(),
+            // The SDK's retry behaviour 2.1 backs off less after a failure that is
+            // not throttling (25 ms for DynamoDB).
+            transient_backoff: retries
+                .retry_spec()
+                .map_or(retries.initial_backoff(), |spec| spec.non_throttling_initial_backoff()),
             max_backoff: retries.max_backoff(),
         };
         let wire = Wire::new(

@@ -78,7 +78,9 @@ pub(crate) struct Limits {
     pub operation_timeout: Option<Duration>,
     /// Attempts of a read, the first included.
     pub read_attempts: u32,
-    pub initial_backoff: Duration,
+    /// The first backoff after throttling, and after any other transient failure.
+    pub throttled_backoff: Duration,
+    pub transient_backoff: Duration,
     pub max_backoff: Duration,
 }
 
@@ -186,7 +188,7 @@ impl Wire {
             match self.attempt(target, body).await {
                 Err(err) if attempt < self.limits.read_attempts && err.failure().transient() => {
                     tracing::debug!(target = target.name(), attempt, error = %err, "retrying a read");
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    tokio::time::sleep(self.backoff(attempt, err.failure().throttled())).await;
                     attempt += 1;
                 }
                 outcome => return outcome,
@@ -195,8 +197,9 @@ impl Wire {
     }
 
     /// The SDK's exponential backoff with full jitter.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self.limits.initial_backoff.saturating_mul(1 << (attempt - 1).min(16));
+    fn backoff(&self, attempt: u32, throttled: bool) -> Duration {
+        let first = if throttled { self.limits.throttled_backoff } else { self.limits.transient_backoff };
+        let ceiling = first.saturating_mul(1 << (attempt - 1).min(16));
         ceiling.min(self.limits.max_backoff).mul_f64(fastrand::f64())
     }
 

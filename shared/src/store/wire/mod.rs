@@ -2,11 +2,13 @@
 //! DynamoDB's JSON protocol without the SDK's orchestrator. On a single-record POST
 //! the orchestrator's per-request work (interceptors, configuration, endpoint and
 //! user agent) cost more CPU than signing, JSON and the request itself
-//! (BENCHMARKS.md). What stays the SDK's: the credentials, the SigV4 signer and the
-//! HTTP connector, which the SDK client shares, so that both reach DynamoDB over one
-//! pool of connections.
+//! (BENCHMARKS.md). What stays the SDK's: the credentials and the HTTP connector,
+//! which the SDK client shares, so that both reach DynamoDB over one pool of
+//! connections. The requests are signed by `sigv4`, which the tests hold to the
+//! SDK's signer.
 
 mod json;
+mod sigv4;
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -14,16 +16,15 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
-use aws_smithy_runtime_api::client::identity::Identity;
 use aws_smithy_types::body::SdkBody;
+use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use serde::Serialize;
 
 use super::errors::Failure;
 use super::item::Item;
+use sigv4::SigningKey;
 
 /// How a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -89,14 +90,14 @@ pub(crate) struct Limits {
 pub(crate) struct Wire {
     connector: SharedHttpConnector,
     endpoint: http::Uri,
-    /// The endpoint as the signer reads it, and its `host` header, made once.
-    endpoint_text: String,
+    /// The endpoint's `host` header, made once.
     host: http::HeaderValue,
     region: String,
     credentials: SharedCredentialsProvider,
-    /// Credentials that were provided and have not expired: the provider's chain
-    /// is not walked for every request.
-    cached: Mutex<Option<Credentials>>,
+    /// Credentials that were provided and have not expired, with the day's signing
+    /// key: neither the provider's chain nor the key's derivation runs for every
+    /// request.
+    cached: Mutex<Option<(Credentials, SigningKey)>>,
     limits: Limits,
 }
 
@@ -116,11 +117,11 @@ impl Target {
     }
 
     /// Its `x-amz-target` header, in the API version the SDK speaks.
-    fn header(self) -> http::HeaderValue {
-        http::HeaderValue::from_static(match self {
+    fn header(self) -> &'static str {
+        match self {
             Target::GetItem => "DynamoDB_20120810.GetItem",
             Target::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
-        })
+        }
     }
 }
 
@@ -137,8 +138,11 @@ impl Wire {
     ) -> Wire {
         let host = endpoint.authority().map(|a| a.as_str()).unwrap_or_default();
         let host = http::HeaderValue::from_str(host).expect("a URI's authority is a valid header value");
-        let endpoint_text = endpoint.to_string();
-        Wire { connector, endpoint, endpoint_text, host, region, credentials, cached: Mutex::new(None), limits }
+        assert!(
+            sigv4::signable_path(endpoint.path()),
+            "the DynamoDB endpoint {endpoint} has a path SigV4 would encode"
+        );
+        Wire { connector, endpoint, host, region, credentials, cached: Mutex::new(None), limits }
     }
 
     /// One strongly consistent item, with the read units it used; retried as the
@@ -244,50 +248,64 @@ impl Wire {
         })
     }
 
-    /// A POST of `body` to the endpoint as `target`, signed with
-    /// SigV4 as the SDK signs it.
+    /// A POST of `body` to the endpoint as `target`, signed with SigV4.
     async fn signed(
         &self,
         target: Target,
         body: &[u8],
     ) -> Result<aws_smithy_runtime_api::client::orchestrator::HttpRequest, WireError> {
-        let credentials = self.credentials().await?;
-        let identity = Identity::from(credentials);
-        let mut request = http::Request::post(self.endpoint.clone())
-            .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.0")
-            .header("x-amz-target", target.header())
-            .header(http::header::CONTENT_LENGTH, body.len())
-            .header(http::header::HOST, self.host.clone())
+        let now = Utc::now();
+        let (credentials, key) = self.signing(now).await?;
+        let date_time = sigv4::date_time(now);
+        let length = body.len().to_string();
+        let host = self.host.to_str().expect("made from a str");
+        // Every header sent, in name order, and all of them signed.
+        let mut headers = vec![
+            ("content-length", length.as_str()),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("host", host),
+            ("x-amz-date", date_time.as_str()),
+        ];
+        if let Some(token) = credentials.session_token() {
+            headers.push(("x-amz-security-token", token));
+        }
+        headers.push(("x-amz-target", target.header()));
+        let authorization = sigv4::authorization(
+            credentials.access_key_id(),
+            &key,
+            &self.region,
+            &date_time,
+            self.endpoint.path(),
+            &headers,
+            body,
+        );
+        let mut request = http::Request::post(self.endpoint.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request
+            .header(http::header::AUTHORIZATION, authorization)
             .body(SdkBody::from(body))
-            .map_err(|e| WireError::Unbuilt(e.to_string()))?;
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("dynamodb")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
             .map_err(|e| WireError::Unbuilt(e.to_string()))?
-            .into();
-        let headers = request.headers().iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-        let signable = SignableRequest::new("POST", &self.endpoint_text, headers, SignableBody::Bytes(body))
-            .map_err(|e| WireError::Unbuilt(e.to_string()))?;
-        let (instructions, _signature) =
-            sign(signable, &params).map_err(|e| WireError::Unbuilt(e.to_string()))?.into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        request.try_into().map_err(|e: aws_smithy_runtime_api::http::HttpError| WireError::Unbuilt(e.to_string()))
+            .try_into()
+            .map_err(|e: aws_smithy_runtime_api::http::HttpError| WireError::Unbuilt(e.to_string()))
     }
 
-    async fn credentials(&self) -> Result<Credentials, WireError> {
+    /// Credentials and the signing key for a request made at `now`.
+    async fn signing(&self, now: DateTime<Utc>) -> Result<(Credentials, SigningKey), WireError> {
+        let date = sigv4::date(now);
         let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + CREDENTIALS_MARGIN);
-        if let Some(held) = self.cached.lock().expect("no panic while held").as_ref().filter(|c| fresh(c)) {
-            return Ok(held.clone());
-        }
-        let provided = self.credentials.provide_credentials().await.map_err(|e| {
-            WireError::Unbuilt(format!("no credentials: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
-        })?;
-        *self.cached.lock().expect("no panic while held") = Some(provided.clone());
-        Ok(provided)
+        let held = self.cached.lock().expect("no panic while held").clone().filter(|(c, _)| fresh(c));
+        let credentials = match held {
+            Some((credentials, key)) if key.date == date => return Ok((credentials, key)),
+            Some((credentials, _)) => credentials,
+            None => self.credentials.provide_credentials().await.map_err(|e| {
+                WireError::Unbuilt(format!("no credentials: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+            })?,
+        };
+        let key = SigningKey::derive(credentials.secret_access_key(), &date, &self.region);
+        *self.cached.lock().expect("no panic while held") = Some((credentials.clone(), key.clone()));
+        Ok((credentials, key))
     }
 }
 

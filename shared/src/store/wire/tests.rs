@@ -152,3 +152,112 @@ fn a_cancelled_transaction_answers_a_reason_for_each_action_with_the_item_found(
         serde_json::from_value(json!({"__type": "x#ResourceNotFoundException", "message": "no table"})).unwrap();
     assert_eq!(lower.message.as_deref(), Some("no table"), "DynamoDB writes `message` in lower case for some errors");
 }
+
+mod signing {
+    use std::time::{Duration, SystemTime};
+
+    use aws_credential_types::Credentials;
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+    use aws_smithy_runtime_api::client::identity::Identity;
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+
+    use super::super::sigv4::{self, SigningKey};
+
+    /// The SDK's signer's `authorization` for the same request: it is given the
+    /// headers the wire sends but the date and token, which it adds itself.
+    fn sdk_authorization(
+        credentials: &Credentials,
+        region: &str,
+        at: SystemTime,
+        host: &str,
+        target: &str,
+        body: &[u8],
+    ) -> String {
+        let identity: Identity = credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name("dynamodb")
+            .time(at)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let length = body.len().to_string();
+        let headers = [
+            ("content-length", length.as_str()),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("host", host),
+            ("x-amz-target", target),
+        ];
+        let url = format!("http://{host}/");
+        let signable = SignableRequest::new("POST", &url, headers.into_iter(), SignableBody::Bytes(body)).unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let mut request = http::Request::post(&url).body(()).unwrap();
+        instructions.apply_to_request_http1x(&mut request);
+        request.headers()["authorization"].to_str().unwrap().to_owned()
+    }
+
+    fn own_authorization(
+        credentials: &Credentials,
+        region: &str,
+        at: SystemTime,
+        host: &str,
+        target: &str,
+        body: &[u8],
+    ) -> String {
+        let now: DateTime<Utc> = at.into();
+        let key = SigningKey::derive(credentials.secret_access_key(), &sigv4::date(now), region);
+        let (date_time, length) = (sigv4::date_time(now), body.len().to_string());
+        let mut headers = vec![
+            ("content-length", length.as_str()),
+            ("content-type", "application/x-amz-json-1.0"),
+            ("host", host),
+            ("x-amz-date", date_time.as_str()),
+        ];
+        if let Some(token) = credentials.session_token() {
+            headers.push(("x-amz-security-token", token));
+        }
+        headers.push(("x-amz-target", target));
+        sigv4::authorization(credentials.access_key_id(), &key, region, &date_time, "/", &headers, body)
+    }
+
+    proptest! {
+        #[test]
+        fn every_signature_is_the_sdk_signers(
+            seconds in 0u64..4_000_000_000,
+            body in proptest::collection::vec(any::<u8>(), 0..600),
+            secret in "[A-Za-z0-9/+]{40}",
+            token in proptest::option::of("[A-Za-z0-9/+=]{20,200}"),
+            region in prop::sample::select(vec!["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1"]),
+            host in prop::sample::select(vec!["dynamodb.us-east-1.amazonaws.com", "127.0.0.1:8000", "localhost:39122"]),
+            target in prop::sample::select(vec!["DynamoDB_20120810.GetItem", "DynamoDB_20120810.TransactWriteItems"]),
+        ) {
+            let credentials = Credentials::new("AKIDEXAMPLE", secret, token, None, "test");
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(seconds);
+            prop_assert_eq!(
+                own_authorization(&credentials, region, at, host, target, &body),
+                sdk_authorization(&credentials, region, at, host, target, &body)
+            );
+        }
+    }
+
+    #[test]
+    fn a_path_is_signed_as_it_is_only_when_sigv4_would_not_encode_it() {
+        for (path, signable) in [
+            ("/", true),
+            ("/dynamodb", true),
+            ("/a-b_c.d~e/f", true),
+            ("", false),
+            ("/a b", false),
+            ("/a%20b", false),
+            ("/a//b", false),
+            ("/a/../b", false),
+            ("/./b", false),
+        ] {
+            assert_eq!(sigv4::signable_path(path), signable, "{path:?}");
+        }
+    }
+}

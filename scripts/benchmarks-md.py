@@ -115,9 +115,13 @@ one GetItem, costs {one_read:.0f} us, so one DynamoDB request costs about
 {one_read - refused:.0f} us. A start is one TransactWriteItems, an end a GetItem and one; a start
 that finds its call already opened by its end sends a second. These two requests go
 over the store's own wire (`shared/src/store/wire`): DynamoDB's JSON protocol with the
-SDK's signer, credentials and HTTP connector, but not its orchestrator, whose
-per-request work made one GetItem cost about 145 us before (2026-11-24's runs below).
-Most of what is left of a request is the kernel's loopback TCP work and hyper.
+SDK's credentials and HTTP connector and a SigV4 signature held to the SDK's signer,
+but not the SDK's orchestrator, whose per-request work made one GetItem cost about
+145 us before (2026-11-24's first runs). In a profile of single records after it, the
+kernel's loopback TCP work, hyper's connection tasks and tokio's parking are about
+half of the function's CPU, the Lambda runtime's own work (the Runtime API's requests,
+the event) about a tenth, the log lines a tenth, and the wire's signing, JSON and
+sending about a tenth.
 
 After: the median of three runs; each run's output follows. Before: the same run
 against the release build of commit 82220f7, twice; issue 13 measured 855 and 405

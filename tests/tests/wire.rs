@@ -1,7 +1,8 @@
-//! The store signs its own requests (the wire) as the SDK signs its: each request
-//! that reaches DynamoDB carries a SigV4 signature that holds for exactly the
-//! headers and body that were sent. Checked by a SigV4 verifier written from AWS's
-//! description, which the SDK's own request must pass too.
+//! The store's own requests (the wire) against a DynamoDB stand-in that keeps what
+//! arrives and answers as told: each carries a SigV4 signature that holds for
+//! exactly the headers and body that were sent (checked by a verifier written from
+//! AWS's description, which the SDK's own request must pass too); a read is retried
+//! after a transient failure; a transaction is sent once.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -10,7 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use callbill::store::{ProbePath, Store};
+use callbill::CallId;
+use callbill::ingest::CallStore;
+use callbill::store::{ProbePath, StartupError, Store};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -25,9 +28,31 @@ struct Arrived {
     body: Vec<u8>,
 }
 
-/// A DynamoDB stand-in on 127.0.0.1 that keeps every request and answers a probe:
-/// an empty GetItem, and a transaction cancelled by its condition.
-fn capture() -> (String, Arc<Mutex<Vec<Arrived>>>) {
+/// An answer: HTTP status line and JSON body.
+type Answer = (&'static str, &'static str);
+
+/// What the stand-in answers the `n`th request (from 0) of `target`.
+type Script = fn(target: &str, n: usize) -> Answer;
+
+const CANCELLED: Answer = (
+    "400 Bad Request",
+    r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed"}]}"#,
+);
+const INTERNAL: Answer =
+    ("500 Internal Server Error", r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"x"}"#);
+const EMPTY: Answer = ("200 OK", "{}");
+
+/// The answers a start-up probe expects: an empty GetItem, and a transaction
+/// cancelled by its condition.
+fn probe_answers(target: &str, _: usize) -> Answer {
+    match target {
+        "DynamoDB_20120810.TransactWriteItems" => CANCELLED,
+        _ => EMPTY,
+    }
+}
+
+/// A DynamoDB stand-in on 127.0.0.1 that keeps every request and answers by `script`.
+fn capture(script: Script) -> (String, Arc<Mutex<Vec<Arrived>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let arrived = Arc::new(Mutex::new(Vec::new()));
@@ -41,13 +66,12 @@ fn capture() -> (String, Arc<Mutex<Vec<Arrived>>>) {
                 let mut writer = stream;
                 while let Some(request) = read_request(&mut reader) {
                     let target = request.headers.get("x-amz-target").cloned().unwrap_or_default();
-                    kept.lock().unwrap().push(request);
-                    let (status, answer) = match target.as_str() {
-                        "DynamoDB_20120810.TransactWriteItems" => (
-                            "400 Bad Request",
-                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed"}]}"#,
-                        ),
-                        _ => ("200 OK", "{}"),
+                    let (status, answer) = {
+                        let mut kept = kept.lock().unwrap();
+                        let n =
+                            kept.iter().filter(|r: &&Arrived| r.headers.get("x-amz-target") == Some(&target)).count();
+                        kept.push(request);
+                        script(&target, n)
                     };
                     let head = format!(
                         "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n",
@@ -130,17 +154,51 @@ fn check_signature(request: &Arrived) -> Vec<String> {
     names
 }
 
-#[tokio::test]
-async fn the_wire_signs_what_it_sends_as_the_sdk_does() {
-    let (url, arrived) = capture();
+async fn stand_in_store(url: &str) -> Store {
     let credentials = Credentials::new("AKIDEXAMPLE", SECRET, Some("session-token".into()), None, "test");
     let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(&url)
+        .endpoint_url(url)
         .region(aws_config::Region::new("eu-west-1"))
         .credentials_provider(credentials)
         .load()
         .await;
-    let store = Store::new(&sdk, "calls");
+    Store::new(&sdk, "calls")
+}
+
+fn targets(arrived: &Mutex<Vec<Arrived>>) -> Vec<String> {
+    arrived
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.headers["x-amz-target"].trim_start_matches("DynamoDB_20120810.").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_read_is_tried_again_after_a_transient_failure_and_a_write_is_sent_once() {
+    fn answers(target: &str, n: usize) -> Answer {
+        match (target, n) {
+            ("DynamoDB_20120810.GetItem", 0 | 1) => INTERNAL,
+            ("DynamoDB_20120810.GetItem", _) => EMPTY,
+            _ => INTERNAL,
+        }
+    }
+    let (url, arrived) = capture(answers);
+    let store = stand_in_store(&url).await;
+    let call = store.read_call(CallId::parse("5").unwrap()).await;
+    assert!(matches!(call, Ok(None)), "{call:?}");
+    assert_eq!(targets(&arrived), ["GetItem", "GetItem", "GetItem"], "two failures, then the answer");
+    // A transaction whose answer is an internal error may have been applied:
+    // sending it again would hide that, so it goes once.
+    let probe = store.probe(ProbePath::Writes).await;
+    assert!(matches!(probe, Err(StartupError::Unreachable(..))), "{probe:?}");
+    assert_eq!(targets(&arrived)[3..], ["TransactWriteItems"]);
+}
+
+#[tokio::test]
+async fn the_wire_signs_what_it_sends_as_the_sdk_does() {
+    let (url, arrived) = capture(probe_answers);
+    let store = stand_in_store(&url).await;
     // Reads go through the SDK, writes through the wire.
     store.probe(ProbePath::Reads).await.unwrap();
     store.probe(ProbePath::Writes).await.unwrap();

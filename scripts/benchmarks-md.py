@@ -136,6 +136,17 @@ machine slower than when the before column was measured):
 | before (82220f7) | 1025, 1120 | 560, 630 | 212.7, 215.6 |
 | after (45f703f) | 655, 810 | 75, 65 | 61.7, 59.5 |
 
+The store's wire, back to back on 2026-11-24 with `INGEST_SINGLE_ONLY=1` (the single-record
+run only), each build alternately, three times (the second pairing while another build
+ran on the machine, which slowed both alike):
+
+| build | single us/record |
+|---|---|
+| the SDK for every request (d951d1e) | 445, 420, 410 |
+| the wire, signed by `aws-sigv4` (546d004) | 255, 240, 320 |
+| second pairing: the wire, signed by `aws-sigv4` (546d004) | 235, 255, 245 |
+| second pairing: the wire with its own SigV4 (4c1f61c) | 225, 240, 230 |
+
 ```
 {summary}
 ```

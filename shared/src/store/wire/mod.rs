@@ -125,6 +125,26 @@ impl Target {
     }
 }
 
+/// Every header a request sends but its `authorization`, in name order: all of
+/// them are signed.
+fn signed_headers<'a>(
+    content_length: &'a str,
+    host: &'a str,
+    date_time: &'a str,
+    session_token: Option<&'a str>,
+    target: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut headers = vec![
+        ("content-length", content_length),
+        ("content-type", "application/x-amz-json-1.0"),
+        ("host", host),
+        ("x-amz-date", date_time),
+    ];
+    headers.extend(session_token.map(|token| ("x-amz-security-token", token)));
+    headers.push(("x-amz-target", target));
+    headers
+}
+
 /// Credentials are renewed this long before they expire.
 const CREDENTIALS_MARGIN: Duration = Duration::from_secs(300);
 
@@ -259,17 +279,7 @@ impl Wire {
         let date_time = sigv4::date_time(now);
         let length = body.len().to_string();
         let host = self.host.to_str().expect("made from a str");
-        // Every header sent, in name order, and all of them signed.
-        let mut headers = vec![
-            ("content-length", length.as_str()),
-            ("content-type", "application/x-amz-json-1.0"),
-            ("host", host),
-            ("x-amz-date", date_time.as_str()),
-        ];
-        if let Some(token) = credentials.session_token() {
-            headers.push(("x-amz-security-token", token));
-        }
-        headers.push(("x-amz-target", target.header()));
+        let headers = signed_headers(&length, host, &date_time, credentials.session_token(), target.header());
         let authorization = sigv4::authorization(
             credentials.access_key_id(),
             &key,

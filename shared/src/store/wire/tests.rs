@@ -211,16 +211,7 @@ mod signing {
         let now: DateTime<Utc> = at.into();
         let key = SigningKey::derive(credentials.secret_access_key(), &sigv4::date(now), region);
         let (date_time, length) = (sigv4::date_time(now), body.len().to_string());
-        let mut headers = vec![
-            ("content-length", length.as_str()),
-            ("content-type", "application/x-amz-json-1.0"),
-            ("host", host),
-            ("x-amz-date", date_time.as_str()),
-        ];
-        if let Some(token) = credentials.session_token() {
-            headers.push(("x-amz-security-token", token));
-        }
-        headers.push(("x-amz-target", target));
+        let headers = super::super::signed_headers(&length, host, &date_time, credentials.session_token(), target);
         sigv4::authorization(credentials.access_key_id(), &key, region, &date_time, "/", &headers, body)
     }
 

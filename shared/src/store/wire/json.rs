@@ -102,7 +102,7 @@ impl Serialize for Actions<'_> {
 struct Action<'a>(&'a TransactWriteItem);
 
 /// The members every kind of action may have, each written only when set.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct ActionBody<'a> {
     table_name: &'a str,
@@ -122,69 +122,53 @@ struct ActionBody<'a> {
     return_values_on_condition_check_failure: Option<&'a str>,
 }
 
+/// The members the SDK's `Put`, `Update` and `ConditionCheck` share, read through
+/// their getters of the same names (the three types share no trait).
+macro_rules! shared_members {
+    ($action:expr) => {
+        ActionBody {
+            table_name: $action.table_name(),
+            expression_attribute_names: $action.expression_attribute_names(),
+            expression_attribute_values: $action.expression_attribute_values().map(ItemJson),
+            return_values_on_condition_check_failure: $action
+                .return_values_on_condition_check_failure()
+                .map(|r| r.as_str()),
+            ..ActionBody::default()
+        }
+    };
+}
+
 impl Serialize for Action<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
         let action = self.0;
-        if let Some(put) = action.put() {
+        // The store writes no Delete.
+        let (kind, body) = if let Some(put) = action.put() {
             let body = ActionBody {
-                table_name: put.table_name(),
                 item: Some(ItemJson(put.item())),
-                key: None,
-                update_expression: None,
                 condition_expression: put.condition_expression(),
-                expression_attribute_names: put.expression_attribute_names(),
-                expression_attribute_values: put.expression_attribute_values().map(ItemJson),
-                return_values_on_condition_check_failure: put
-                    .return_values_on_condition_check_failure()
-                    .map(|r| r.as_str()),
+                ..shared_members!(put)
             };
-            map.serialize_entry("Put", &body)?;
+            ("Put", body)
         } else if let Some(update) = action.update() {
             let body = ActionBody {
-                table_name: update.table_name(),
-                item: None,
                 key: Some(ItemJson(update.key())),
                 update_expression: Some(update.update_expression()),
                 condition_expression: update.condition_expression(),
-                expression_attribute_names: update.expression_attribute_names(),
-                expression_attribute_values: update.expression_attribute_values().map(ItemJson),
-                return_values_on_condition_check_failure: update
-                    .return_values_on_condition_check_failure()
-                    .map(|r| r.as_str()),
+                ..shared_members!(update)
             };
-            map.serialize_entry("Update", &body)?;
+            ("Update", body)
         } else if let Some(check) = action.condition_check() {
             let body = ActionBody {
-                table_name: check.table_name(),
-                item: None,
                 key: Some(ItemJson(check.key())),
-                update_expression: None,
                 condition_expression: Some(check.condition_expression()),
-                expression_attribute_names: check.expression_attribute_names(),
-                expression_attribute_values: check.expression_attribute_values().map(ItemJson),
-                return_values_on_condition_check_failure: check
-                    .return_values_on_condition_check_failure()
-                    .map(|r| r.as_str()),
+                ..shared_members!(check)
             };
-            map.serialize_entry("ConditionCheck", &body)?;
-        } else if let Some(delete) = action.delete() {
-            let body = ActionBody {
-                table_name: delete.table_name(),
-                item: None,
-                key: Some(ItemJson(delete.key())),
-                update_expression: None,
-                condition_expression: delete.condition_expression(),
-                expression_attribute_names: delete.expression_attribute_names(),
-                expression_attribute_values: delete.expression_attribute_values().map(ItemJson),
-                return_values_on_condition_check_failure: delete
-                    .return_values_on_condition_check_failure()
-                    .map(|r| r.as_str()),
-            };
-            map.serialize_entry("Delete", &body)?;
+            ("ConditionCheck", body)
         } else {
-            return Err(S::Error::custom("a transaction action with no Put, Update, ConditionCheck or Delete"));
-        }
+            return Err(S::Error::custom("a transaction action that is not a Put, Update or ConditionCheck"));
+        };
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(kind, &body)?;
         map.end()
     }
 }

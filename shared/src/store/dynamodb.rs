@@ -104,20 +104,8 @@ impl Store {
         let config = aws_sdk_dynamodb::config::Builder::from(sdk)
             .http_client(http_client_fn(move |_, _| shared.clone()))
             .build();
-        let limits = sdk.timeout_config();
         let retries = config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
-        let limits = Limits {
-            attempt_timeout: limits.and_then(|l| l.operation_attempt_timeout()),
-            operation_timeout: limits.and_then(|l| l.operation_timeout()),
-            read_attempts: retries.max_attempts(),
-            throttled_backoff: retries.initial_backoff(),
-            // The SDK's retry behaviour 2.1 backs off less after a failure that is
-            // not throttling (25 ms for DynamoDB).
-            transient_backoff: retries
-                .retry_spec()
-                .map_or(retries.initial_backoff(), |spec| spec.non_throttling_initial_backoff()),
-            max_backoff: retries.max_backoff(),
-        };
+        let limits = Limits::of(sdk.timeout_config(), &retries);
         let wire = Wire::new(
             connector,
             endpoint(sdk),

@@ -18,6 +18,8 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use serde::Serialize;
@@ -40,7 +42,7 @@ pub(crate) enum WireError {
     /// read: the request may or may not have been applied.
     #[error("no answer: {0}")]
     Unanswered(String),
-    /// DynamoDB answered with an error.
+    /// DynamoDB answered with an error: its code (empty when it named none).
     #[error("{code} (HTTP {status}): {message}")]
     Answered { status: u16, code: String, message: String, reasons: Vec<Reason> },
 }
@@ -51,7 +53,7 @@ impl WireError {
             WireError::Unbuilt(_) => Failure::Unbuilt,
             WireError::Refused(_) => Failure::Refused,
             WireError::Unanswered(_) => Failure::Unanswered,
-            WireError::Answered { code, .. } => Failure::Answered(Some(code)),
+            WireError::Answered { code, .. } => Failure::Answered(Some(code.as_str()).filter(|c| !c.is_empty())),
         }
     }
 
@@ -75,14 +77,33 @@ pub(crate) struct Reason {
 /// The time limits and read retries of the SDK client the wire goes beside.
 #[derive(Debug, Clone)]
 pub(crate) struct Limits {
-    pub attempt_timeout: Option<Duration>,
-    pub operation_timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    operation_timeout: Option<Duration>,
     /// Attempts of a read, the first included.
-    pub read_attempts: u32,
-    /// The first backoff after throttling, and after any other transient failure.
-    pub throttled_backoff: Duration,
-    pub transient_backoff: Duration,
-    pub max_backoff: Duration,
+    read_attempts: u32,
+    /// The first backoff after throttling.
+    throttled_backoff: Duration,
+    /// The first backoff after any other transient failure.
+    transient_backoff: Duration,
+    max_backoff: Duration,
+}
+
+impl Limits {
+    /// The limits the SDK's standard retry strategy and time limits apply: a retry
+    /// spec, when the configuration carries one, backs off less after a failure that
+    /// is not throttling.
+    pub(crate) fn of(timeouts: Option<&TimeoutConfig>, retries: &RetryConfig) -> Limits {
+        Limits {
+            attempt_timeout: timeouts.and_then(TimeoutConfig::operation_attempt_timeout),
+            operation_timeout: timeouts.and_then(TimeoutConfig::operation_timeout),
+            read_attempts: retries.max_attempts(),
+            throttled_backoff: retries.initial_backoff(),
+            transient_backoff: retries
+                .retry_spec()
+                .map_or(retries.initial_backoff(), |spec| spec.non_throttling_initial_backoff()),
+            max_backoff: retries.max_backoff(),
+        }
+    }
 }
 
 /// A DynamoDB endpoint reached with signed requests.

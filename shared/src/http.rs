@@ -164,8 +164,10 @@ pub fn log_request(route: &str, response: &mut Response<Body>, mut counts: metri
         counts.push((Metric::Unavailable, 1));
     }
     let lines = metrics::emf_lines(&FUNCTION_NAME, chrono::Utc::now().timestamp_millis(), counts);
-    for line in &lines {
-        println!("{line}");
+    if crate::log::is_open() {
+        for line in &lines {
+            println!("{line}");
+        }
     }
     response.extensions_mut().insert(MetricLines(lines));
     tracing::info!(

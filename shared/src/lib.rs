@@ -17,6 +17,7 @@ pub mod ids;
 pub mod ingest;
 pub mod json;
 pub mod legacy;
+pub mod log;
 pub mod metrics;
 pub mod money;
 pub mod period;

@@ -46,6 +46,28 @@ async fn the_sample_quotes_are_its_expected_prices_without_storage() {
     assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("end_before_start")));
 }
 
+/// Start-up's warm-up (issue 13) must go the whole way requests go: a quote the
+/// handler prices, and a record it refuses on its fields, without a DynamoDB request.
+#[tokio::test]
+async fn the_start_up_warm_up_is_a_priced_quote_and_a_refused_record_without_storage() {
+    let api = TestApi::new("quote-warm-up").await;
+    let before = api.requests.get();
+    let answers: Vec<(u16, Value)> = call_records::warm_up(&api.store, &api.config)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|response| (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap()))
+        .collect();
+    let [(quoted, quote), (refused, refusal)] = &answers[..] else { panic!("two answers: {answers:?}") };
+    assert_eq!(*quoted, 200, "{quote}");
+    assert!(quote["price_cents"].as_u64().is_some_and(|cents| cents > 0), "{quote}");
+    assert!(quote["breakdown"]["segments"].as_array().is_some_and(|segments| segments.len() > 1), "{quote}");
+    assert_eq!((*refused, refusal["error"]["code"].as_str()), (400, Some("invalid_record")), "{refusal}");
+    assert!(refusal["error"]["fields"]["destination"].is_array(), "{refusal}");
+    assert_eq!(api.requests.get(), before, "the warm-up sends no DynamoDB request");
+    assert!(callbill::log::is_open(), "the log is written again after the warm-up");
+}
+
 #[test]
 fn a_quote_equals_the_price_stored_when_the_pair_is_posted() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // between worker threads would cost more CPU than the work (issue 13's profile).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    callbill::log::init();
     let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let store = Store::from_env(&config.table_name).await;
     store.probe(ProbePath::Reads).await.inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;

@@ -11,10 +11,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // between worker threads would cost more CPU than the work (issue 13's profile).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    callbill::log::init();
     let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let store = Store::from_env(&config.table_name).await;
     store.probe(ProbePath::Writes).await.inspect_err(|e| tracing::error!(error = %e, "refusing to start"))?;
     let (store, config) = (&store, &config);
+    call_records::warm_up(store, config).await?;
     run(service_fn(move |request| call_records::handle(store, config, request))).await
 }

@@ -8,7 +8,8 @@
 //! - batch: 1,000 more calls the same way, 100 records a batch;
 //! - batch100@5ms: behind a proxy that holds every DynamoDB request 5 ms, a batch
 //!   of 100 records of 100 different calls, from taking the event to answering it;
-//! - the first and second request of fresh processes behind that proxy;
+//! - the first and second request of fresh processes behind that proxy, and how
+//!   much of the difference is DynamoDB Local's answer (timed at the proxy);
 //! - where a request's CPU goes: a refused record (no DynamoDB request) and a read
 //!   of an unknown call (one GetItem), one request at a time;
 //! - DynamoDB capacity units per completed call, from the function's metric lines.
@@ -130,23 +131,40 @@ async fn main() {
     );
     drop(function);
 
-    let (mut firsts, mut seconds, mut slower) = (Vec::new(), Vec::new(), Vec::new());
+    // Each process opens one DynamoDB connection at init: its probe, then one
+    // transaction for each start record. Each request's time splits into what
+    // DynamoDB Local took to answer at the proxy and the rest, which is the
+    // function's (and the Runtime API's).
+    let connections_before = proxy.answer_times().len();
+    let mut pairs = Vec::new();
     for _ in 0..FIRST_REQUEST_PROCESSES {
         let mut function = start(proxy.url.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);
         let first = post(&function, "/v1/call-records", &two[0]).await.in_function;
         let second = post(&function, "/v1/call-records", &two[1]).await.in_function;
-        firsts.push(first);
-        seconds.push(second);
-        slower.push(first.as_secs_f64() * 1e3 - second.as_secs_f64() * 1e3);
+        pairs.push((first, second));
     }
+    let answers = proxy.answer_times().split_off(connections_before);
+    assert!(
+        answers.len() == FIRST_REQUEST_PROCESSES && answers.iter().all(|a| a.len() == 3),
+        "one connection a process, with the probe and two transactions: {answers:?}"
+    );
+    let (mut firsts, mut seconds): (Vec<Duration>, Vec<Duration>) = pairs.iter().copied().unzip();
     let (first, second) = (median(&mut firsts), median(&mut seconds));
-    slower.sort_by(f64::total_cmp);
+    let paired = |difference: &dyn Fn(usize) -> f64| {
+        let mut differences: Vec<f64> = (0..FIRST_REQUEST_PROCESSES).map(difference).collect();
+        differences.sort_by(f64::total_cmp);
+        differences[differences.len() / 2]
+    };
+    let slower = paired(&|p| millis(pairs[p].0) - millis(pairs[p].1));
+    let dynamodb = paired(&|p| millis(answers[p][1]) - millis(answers[p][2]));
+    let rest = paired(&|p| (millis(pairs[p].0) - millis(answers[p][1])) - (millis(pairs[p].1) - millis(answers[p][2])));
     println!(
         "first request after init @5ms: median {first:.1?} (all {firsts:.1?}); second: median {second:.1?}; \
-         a process's first minus its second: median {:+.2} ms",
-        slower[slower.len() / 2]
+         a process's first minus its second: median {slower:+.2} ms; of that, DynamoDB Local's answer \
+         (at the proxy, after the hold) median {dynamodb:+.2} ms, the rest (the function, the Runtime API) \
+         median {rest:+.2} ms"
     );
 
     println!(

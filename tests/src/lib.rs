@@ -350,11 +350,12 @@ impl Relay for Stall {
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
 pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> DelayProxy {
-    let delay = Arc::new(Delay { delay, held: Mutex::default() });
+    let delay = Arc::new(Delay { delay, held: Mutex::default(), answers: Mutex::default() });
     DelayProxy { url: tcp_proxy(upstream, delay.clone()).await, delay }
 }
 
-/// A [`delay_proxy`]: its URL, and how long it has held the requests so far.
+/// A [`delay_proxy`]: its URL, how long it has held the requests so far, and how
+/// long DynamoDB took to answer them.
 pub struct DelayProxy {
     pub url: String,
     delay: Arc<Delay>,
@@ -367,11 +368,19 @@ impl DelayProxy {
         held.sort();
         held.get(held.len() / 2).copied().unwrap_or_default()
     }
+
+    /// Each connection's answer times so far, connections in the order they were
+    /// opened, from the request passed on to the first bytes of its answer: the part
+    /// of a request's time that is DynamoDB's (and this proxy's), not the function's.
+    pub fn answer_times(&self) -> Vec<Vec<std::time::Duration>> {
+        self.delay.answers.lock().unwrap().values().cloned().collect()
+    }
 }
 
 struct Delay {
     delay: std::time::Duration,
     held: Mutex<Vec<std::time::Duration>>,
+    answers: Mutex<std::collections::BTreeMap<u64, Vec<std::time::Duration>>>,
 }
 
 impl Relay for Delay {
@@ -381,6 +390,10 @@ impl Relay for Delay {
             hold(self.delay).await;
             self.held.lock().unwrap().push(start.elapsed());
         }
+    }
+
+    fn answered(&self, connection: u64, took: std::time::Duration) {
+        self.answers.lock().unwrap().entry(connection).or_default().push(took);
     }
 }
 
@@ -402,19 +415,30 @@ enum Way {
     Answer,
 }
 
-/// What a [`tcp_proxy`] does before it passes on each chunk of bytes.
+/// What a [`tcp_proxy`] does before it passes on each chunk of bytes, and what it
+/// is told of each answer.
 trait Relay: Send + Sync + 'static {
     fn before(&self, way: Way, bytes: &[u8]) -> impl std::future::Future<Output = ()> + Send;
+
+    /// The first bytes of an answer on `connection` (numbered from 0 as they are
+    /// opened) came `took` after the last request bytes were passed on.
+    fn answered(&self, _connection: u64, _took: std::time::Duration) {}
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream`, each connection to its own
 /// upstream connection, with `relay` before every chunk; returns its URL.
 async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
     use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-    async fn pass(
+    /// One connection's relay, and when its last request bytes were passed on.
+    struct Connection<R> {
+        number: u64,
+        relay: Arc<R>,
+        passed: Mutex<Option<std::time::Instant>>,
+    }
+    async fn pass<R: Relay>(
         mut from: impl AsyncRead + Unpin,
         mut to: impl AsyncWrite + Unpin,
-        relay: &impl Relay,
+        connection: &Connection<R>,
         way: Way,
     ) -> std::io::Result<()> {
         let mut buffer = vec![0; 256 * 1024];
@@ -423,23 +447,34 @@ async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
             if n == 0 {
                 return Ok(());
             }
-            relay.before(way, &buffer[..n]).await;
+            if way == Way::Answer
+                && let Some(passed) = connection.passed.lock().unwrap().take()
+            {
+                connection.relay.answered(connection.number, passed.elapsed());
+            }
+            connection.relay.before(way, &buffer[..n]).await;
             to.write_all(&buffer[..n]).await?;
+            if way == Way::Request {
+                *connection.passed.lock().unwrap() = Some(std::time::Instant::now());
+            }
         }
     }
     let upstream = upstream.trim_start_matches("http://").to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
+        let mut opened = 0;
         while let Ok((client, _)) = listener.accept().await {
-            let (upstream, relay) = (upstream.clone(), relay.clone());
+            let upstream = upstream.clone();
+            let connection = Connection { number: opened, relay: relay.clone(), passed: Mutex::new(None) };
+            opened += 1;
             tokio::spawn(async move {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
                 let _ = (client.set_nodelay(true), server.set_nodelay(true));
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
-                let requests = pass(client_read, server_write, &*relay, Way::Request);
-                let answers = pass(server_read, client_write, &*relay, Way::Answer);
+                let requests = pass(client_read, server_write, &connection, Way::Request);
+                let answers = pass(server_read, client_write, &connection, Way::Answer);
                 let _ = tokio::join!(requests, answers);
             });
         }

@@ -1,6 +1,7 @@
 //! Request and response helpers both handlers use: JSON bodies in, JSON out, the
 //! error envelope, and the one log line per request.
 
+use std::io::Write;
 use std::time::Instant;
 
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -12,6 +13,7 @@ use xxhash_rust::xxh3::Xxh3Default;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::CallId;
+use crate::log;
 use crate::metrics::{self, Metric};
 
 const JSON: &str = "application/json";
@@ -158,25 +160,25 @@ static FUNCTION_NAME: std::sync::LazyLock<String> =
 pub struct MetricLines(pub Vec<String>);
 
 /// The one structured log line of a request, and its metrics (EMF lines on stdout,
-/// where Lambda sends them to CloudWatch as they are).
+/// where Lambda sends them to CloudWatch as they are), written at once.
 pub fn log_request(route: &str, response: &mut Response<Body>, mut counts: metrics::Counts, started: Instant) {
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         counts.push((Metric::Unavailable, 1));
     }
     let lines = metrics::emf_lines(&FUNCTION_NAME, chrono::Utc::now().timestamp_millis(), counts);
-    if crate::log::is_open() {
+    log::at_once(|| {
         for line in &lines {
-            println!("{line}");
+            let _ = writeln!(log::Output, "{line}");
         }
-    }
+        tracing::info!(
+            route,
+            status = response.status().as_u16(),
+            call_id = response.extensions().get::<CallId>().map(|id| id.0),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
     response.extensions_mut().insert(MetricLines(lines));
-    tracing::info!(
-        route,
-        status = response.status().as_u16(),
-        call_id = response.extensions().get::<CallId>().map(|id| id.0),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
 }
 
 #[cfg(test)]

@@ -1,23 +1,75 @@
 //! Where the functions' log lines and metric lines go: standard output, which Lambda
-//! sends to CloudWatch, except while start-up warms the request path ([`held_back`]).
+//! sends to CloudWatch. A request's lines are written at once ([`at_once`]), and
+//! none while start-up warms the request path ([`held_back`]).
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_http::tracing::subscriber::fmt::MakeWriter;
-use lambda_http::tracing::subscriber::fmt::writer::MakeWriterExt;
 
 static HELD_BACK: AtomicBool = AtomicBool::new(false);
 
-/// lambda_runtime's subscriber (JSON lines on Lambda, the level from
-/// `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`), writing to standard output.
-pub fn init() {
-    lambda_http::tracing::init_default_subscriber_with_writer(unless_held_back(std::io::stdout));
+thread_local! {
+    /// The lines [`at_once`] is gathering on this thread, if it is.
+    static GATHERED: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
 }
 
-/// `writer`, which writes nothing while the log is [`held_back`].
-pub fn unless_held_back<W: for<'w> MakeWriter<'w>>(writer: W) -> impl for<'w> MakeWriter<'w> {
-    writer.with_filter(|_| !HELD_BACK.load(Ordering::Relaxed))
+/// lambda_runtime's subscriber (JSON lines on Lambda, the level from
+/// `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`), writing to [`Output`].
+pub fn init() {
+    lambda_http::tracing::init_default_subscriber_with_writer(Output);
+}
+
+/// Standard output; while [`at_once`] gathers lines, its buffer; while the log is
+/// [`held_back`], nowhere.
+#[derive(Debug, Clone, Copy)]
+pub struct Output;
+
+impl Write for Output {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if !is_open() {
+            return Ok(bytes.len());
+        }
+        let gathered =
+            GATHERED.with_borrow_mut(|gathered| gathered.as_mut().map(|lines| lines.extend_from_slice(bytes)));
+        match gathered {
+            Some(()) => Ok(bytes.len()),
+            None => std::io::stdout().write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
+}
+
+impl MakeWriter<'_> for Output {
+    type Writer = Output;
+
+    fn make_writer(&self) -> Output {
+        Output
+    }
+}
+
+/// Runs `write_lines`, which writes to [`Output`] (through `tracing` or not), and
+/// writes its lines in one write: a pipe write wakes the reader, and Lambda reads
+/// the log through a pipe.
+pub fn at_once(write_lines: impl FnOnce()) {
+    let lines = gathered(write_lines);
+    if !lines.is_empty() {
+        // As for println!: a log that cannot be written is no reason to fail a request.
+        let _ = std::io::stdout().lock().write_all(&lines);
+    }
+}
+
+/// What `write_lines` wrote to [`Output`] on this thread.
+fn gathered(write_lines: impl FnOnce()) -> Vec<u8> {
+    let outer = GATHERED.with_borrow_mut(|gathered| gathered.replace(Vec::new()));
+    write_lines();
+    let lines = GATHERED.with_borrow_mut(|gathered| std::mem::replace(gathered, outer));
+    lines.unwrap_or_default()
 }
 
 /// Whether a line written now reaches the log.
@@ -37,41 +89,32 @@ pub async fn held_back<F: Future>(work: F) -> F::Output {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use lambda_http::tracing::subscriber;
 
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(bytes)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
+    // One test: the flag held_back sets is the process's, and tests run at once.
     #[tokio::test]
-    async fn a_line_logged_while_held_back_is_not_written_and_the_next_one_is() {
-        let lines = Lines::default();
-        let written = lines.clone();
-        let subscriber = subscriber::fmt().json().with_writer(unless_held_back(move || written.clone())).finish();
-        let _default = tracing::subscriber::set_default(subscriber);
-        held_back(async {
+    async fn a_requests_lines_are_gathered_and_none_while_held_back() {
+        let _default = tracing::subscriber::set_default(subscriber::fmt().json().with_writer(Output).finish());
+        let lines = gathered(|| {
+            writeln!(Output, "{{\"_aws\":{{}}}}").unwrap();
+            tracing::info!(route = "post_record", "request");
+        });
+        let lines = String::from_utf8(lines).unwrap();
+        assert_eq!(lines.lines().count(), 2, "{lines}");
+        assert!(lines.starts_with("{\"_aws\":{}}\n"), "{lines}");
+        assert!(lines.lines().nth(1).unwrap().contains("\"route\":\"post_record\""), "{lines}");
+        assert!(gathered(|| ()).is_empty());
+
+        let warming = held_back(async {
             assert!(!is_open());
-            tracing::info!("warming");
+            gathered(|| tracing::info!("warming"))
         })
         .await;
+        assert!(warming.is_empty(), "{}", String::from_utf8_lossy(&warming));
         assert!(is_open());
-        tracing::info!("serving");
-        let log = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        assert!(!log.contains("warming"), "{log}");
-        assert_eq!(log.lines().count(), 1, "{log}");
-        assert!(log.contains("serving"), "{log}");
+        let serving = String::from_utf8(gathered(|| tracing::info!("serving"))).unwrap();
+        assert!(serving.contains("serving"), "{serving}");
     }
 }

@@ -56,6 +56,9 @@ def main(directory):
     paired = each(r"a process's first minus its second: median ([-+0-9.]+) ms")
     paired_dynamodb = each(r"DynamoDB Local's answer \(at the proxy, after the hold\) median ([-+0-9.]+) ms")
     paired_rest = each(r"the rest \(the function, the Runtime API\) median ([-+0-9.]+) ms")
+    cpu_pattern = r"function CPU of the first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us"
+    cpu_first, cpu_second = each(cpu_pattern, 1), each(cpu_pattern, 2)
+    paired_cpu = each(r"a process's first minus its second: median ([-+0-9]+) us")
     hold = each(r"\(held ([0-9.]+)ms, median\)")
     start_batches, end_batches = each(r"batches of starts ([0-9.]+)ms"), each(r"of ends ([0-9.]+)ms")
     refused = each(r"([0-9]+) us for a refused record")
@@ -102,7 +105,7 @@ from its taking an event (`/next`) to its answer.
 | CPU per record, batches of 100 (2,000 more records the same way) | {BEFORE['batch']} | {figures['batch']:.0f} us/record | ≤ 100 |
 | a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of 20: 10 batches of starts, 10 of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | ≤ 60 |
 | init: process start to first poll, with the start-up probe (median of 7) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 |
-| first request after init, 5 ms added (median of 31 fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms (DynamoDB Local's answers {paired_dynamodb:+.2f} ms, the rest {paired_rest:+.2f} ms) | first ≤ second |
+| first request after init, 5 ms added (median of 31 fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms (DynamoDB Local's answers {paired_dynamodb:+.2f} ms, the rest {paired_rest:+.2f} ms); the function's CPU: first {cpu_first:.0f} us, second {cpu_second:.0f} us, paired {paired_cpu:+.0f} us | first ≤ second |
 | bills: CPU of the bills function for a 10,000-call bill in 10 pages (mean of 20) | {BEFORE['bill']} | {bill_cpu.group(1) if bill_cpu else '?'} ms | ≤ 25 |
 
 The proxy holds each request {hold:.2f} ms (median): it sleeps on tokio's timer, which
@@ -151,14 +154,18 @@ ran on the machine, which slowed both alike):
 
 **The first request after init.** The probe opens the DynamoDB connection at init, so the
 first request pays no handshake. What is left of its difference from the second is split
-above: the proxy times DynamoDB Local's answer to each request on each process's one
-connection (from the request passed on to the first bytes of the answer), and the rest is
-the function's and the Runtime API's. The function's part was cold code: a process's
-first start record took 43–52 us more of its CPU than its second (two runs of 61 fresh
-processes, 2026-11-24). Since 0288caf call-records answers itself a quote and a refused
-record at init, with the log held back, and that difference is 16–22 us. DynamoDB Local
-answers a connection's first transaction after the probe more slowly than its second,
-which the function cannot change (a second request at init would, and SPEC §8 allows one).
+in the table above: the proxy times DynamoDB Local's answer to each request on each
+process's one connection (from the request passed on to the first bytes of the answer);
+the rest is the function's and the Runtime API's; and the function's CPU for each of the
+two requests is read to the nanosecond from its threads' `schedstat`. DynamoDB Local's
+part is close to nothing here. Since 0288caf call-records answers itself a quote and a
+refused record at init, with the log held back (nothing is stored or written), so that the
+first request runs on code already in memory. In two runs of the same measurement the day
+it landed, the first start record's extra function CPU over the second's was 43 and 52 us
+before and 16 and 22 us after; warming three times instead of once changed little (26 and
+27 us, against 37 and 37 us in the same hour). What a warm-up cannot reach without a real
+request is left: the Runtime API's exchange for an event, and building, signing and
+sending the record's transaction.
 
 ```
 {summary}

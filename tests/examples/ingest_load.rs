@@ -136,14 +136,17 @@ async fn main() {
     // DynamoDB Local took to answer at the proxy and the rest, which is the
     // function's (and the Runtime API's).
     let connections_before = proxy.answer_times().len();
-    let mut pairs = Vec::new();
+    let (mut pairs, mut cpu_pairs) = (Vec::new(), Vec::new());
     for _ in 0..FIRST_REQUEST_PROCESSES {
         let mut function = start(proxy.url.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);
+        let cpu = function.thread_cpu_time();
         let first = post(&function, "/v1/call-records", &two[0]).await.in_function;
+        let cpu_first = function.thread_cpu_time();
         let second = post(&function, "/v1/call-records", &two[1]).await.in_function;
         pairs.push((first, second));
+        cpu_pairs.push((cpu_first - cpu, function.thread_cpu_time() - cpu_first));
     }
     let answers = proxy.answer_times().split_off(connections_before);
     assert!(
@@ -160,6 +163,14 @@ async fn main() {
     let slower = paired(&|p| millis(pairs[p].0) - millis(pairs[p].1));
     let dynamodb = paired(&|p| millis(answers[p][1]) - millis(answers[p][2]));
     let rest = paired(&|p| (millis(pairs[p].0) - millis(answers[p][1])) - (millis(pairs[p].1) - millis(answers[p][2])));
+    let cpu = paired(&|p| micros(cpu_pairs[p].0) - micros(cpu_pairs[p].1));
+    let (mut cpu_firsts, mut cpu_seconds): (Vec<Duration>, Vec<Duration>) = cpu_pairs.iter().copied().unzip();
+    println!(
+        "function CPU of the first request after init: median {:.0} us; of the second: median {:.0} us; \
+         a process's first minus its second: median {cpu:+.0} us",
+        micros(median(&mut cpu_firsts)),
+        micros(median(&mut cpu_seconds))
+    );
     println!(
         "first request after init @5ms: median {first:.1?} (all {firsts:.1?}); second: median {second:.1?}; \
          a process's first minus its second: median {slower:+.2} ms; of that, DynamoDB Local's answer \

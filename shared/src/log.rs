@@ -59,17 +59,24 @@ impl MakeWriter<'_> for Output {
 pub fn at_once(write_lines: impl FnOnce()) {
     let lines = gathered(write_lines);
     if !lines.is_empty() {
-        // As for println!: a log that cannot be written is no reason to fail a request.
+        // A log that cannot be written is no reason to fail the request it describes.
         let _ = std::io::stdout().lock().write_all(&lines);
     }
 }
 
-/// What `write_lines` wrote to [`Output`] on this thread.
+/// What `write_lines` wrote to [`Output`] on this thread. Gathering ends even if
+/// `write_lines` panics (the runtime answers a panicking request and goes on):
+/// the lines after it must not be gathered where nobody writes them.
 fn gathered(write_lines: impl FnOnce()) -> Vec<u8> {
-    let outer = GATHERED.with_borrow_mut(|gathered| gathered.replace(Vec::new()));
+    struct Restore(Option<Vec<u8>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            GATHERED.set(self.0.take());
+        }
+    }
+    let _restore = Restore(GATHERED.replace(Some(Vec::new())));
     write_lines();
-    let lines = GATHERED.with_borrow_mut(|gathered| std::mem::replace(gathered, outer));
-    lines.unwrap_or_default()
+    GATHERED.take().unwrap_or_default()
 }
 
 /// Whether a line written now reaches the log.
@@ -78,13 +85,19 @@ pub fn is_open() -> bool {
 }
 
 /// Runs `work` with the log held back: every line is formatted as usual and none is
-/// written. Only for start-up, before the function serves anything: the flag is
-/// the process's, not the task's.
+/// written; the log is open again when `work` ends, even by a panic. Only for
+/// start-up, before the function serves anything: the flag is the process's, not
+/// the task's.
 pub async fn held_back<F: Future>(work: F) -> F::Output {
+    struct Reopen;
+    impl Drop for Reopen {
+        fn drop(&mut self) {
+            HELD_BACK.store(false, Ordering::Relaxed);
+        }
+    }
     HELD_BACK.store(true, Ordering::Relaxed);
-    let output = work.await;
-    HELD_BACK.store(false, Ordering::Relaxed);
-    output
+    let _reopen = Reopen;
+    work.await
 }
 
 #[cfg(test)]
@@ -95,7 +108,7 @@ mod tests {
 
     // One test: the flag held_back sets is the process's, and tests run at once.
     #[tokio::test]
-    async fn a_requests_lines_are_gathered_and_none_while_held_back() {
+    async fn a_requests_lines_are_gathered_none_while_held_back_and_a_panic_ends_both() {
         let _default = tracing::subscriber::set_default(subscriber::fmt().json().with_writer(Output).finish());
         let lines = gathered(|| {
             writeln!(Output, "{{\"_aws\":{{}}}}").unwrap();
@@ -116,5 +129,12 @@ mod tests {
         assert!(is_open());
         let serving = String::from_utf8(gathered(|| tracing::info!("serving"))).unwrap();
         assert!(serving.contains("serving"), "{serving}");
+
+        let panicked = std::panic::catch_unwind(|| gathered(|| panic!("a bug while logging")));
+        assert!(panicked.is_err());
+        assert!(GATHERED.with_borrow(Option::is_none), "gathering ended with the panic");
+        let warming = tokio::spawn(held_back(async { panic!("a bug while warming up") })).await;
+        assert!(warming.is_err());
+        assert!(is_open(), "the log is open again after the panic");
     }
 }

@@ -42,9 +42,9 @@ pub(crate) enum WireError {
     /// read: the request may or may not have been applied.
     #[error("no answer: {0}")]
     Unanswered(String),
-    /// DynamoDB answered with an error: its code (empty when it named none).
-    #[error("{code} (HTTP {status}): {message}")]
-    Answered { status: u16, code: String, message: String, reasons: Vec<Reason> },
+    /// DynamoDB answered with an error, and with its code when it named one.
+    #[error("{} (HTTP {status}): {message}", .code.as_deref().unwrap_or("an error without a code"))]
+    Answered { status: u16, code: Option<String>, message: String, reasons: Vec<Reason> },
 }
 
 impl WireError {
@@ -53,14 +53,16 @@ impl WireError {
             WireError::Unbuilt(_) => Failure::Unbuilt,
             WireError::Refused(_) => Failure::Refused,
             WireError::Unanswered(_) => Failure::Unanswered,
-            WireError::Answered { code, .. } => Failure::Answered(Some(code.as_str()).filter(|c| !c.is_empty())),
+            WireError::Answered { code, .. } => Failure::Answered(code.as_deref()),
         }
     }
 
     /// The reasons of a cancelled transaction, one for each action in order.
     pub(crate) fn cancellation_reasons(&self) -> Option<&[Reason]> {
         match self {
-            WireError::Answered { code, reasons, .. } if code == "TransactionCanceledException" => Some(reasons),
+            WireError::Answered { code: Some(code), reasons, .. } if code == "TransactionCanceledException" => {
+                Some(reasons)
+            }
             _ => None,
         }
     }
@@ -111,8 +113,6 @@ impl Limits {
 pub(crate) struct Wire {
     connector: SharedHttpConnector,
     endpoint: http::Uri,
-    /// The endpoint's `host` header, made once.
-    host: http::HeaderValue,
     region: String,
     credentials: SharedCredentialsProvider,
     /// Credentials that were provided and have not expired, with the day's signing
@@ -177,13 +177,11 @@ impl Wire {
         credentials: SharedCredentialsProvider,
         limits: Limits,
     ) -> Wire {
-        let host = endpoint.authority().map(|a| a.as_str()).unwrap_or_default();
-        let host = http::HeaderValue::from_str(host).expect("a URI's authority is a valid header value");
         assert!(
             sigv4::signable_path(endpoint.path()),
             "the DynamoDB endpoint {endpoint} has a path SigV4 would encode"
         );
-        Wire { connector, endpoint, host, region, credentials, cached: Mutex::new(None), limits }
+        Wire { connector, endpoint, region, credentials, cached: Mutex::new(None), limits }
     }
 
     /// One strongly consistent item, with the read units it used; retried as the
@@ -283,7 +281,7 @@ impl Wire {
             .collect::<Result<_, WireError>>()?;
         Err(WireError::Answered {
             status,
-            code: error.kind.as_deref().map(json::error_code).unwrap_or_default().to_owned(),
+            code: error.kind.as_deref().map(json::error_code).filter(|code| !code.is_empty()).map(str::to_owned),
             message: error.message.unwrap_or_default(),
             reasons,
         })
@@ -299,7 +297,7 @@ impl Wire {
         let (credentials, key) = self.signing(now).await?;
         let date_time = sigv4::date_time(now);
         let length = body.len().to_string();
-        let host = self.host.to_str().expect("made from a str");
+        let host = self.endpoint.authority().map_or("", |authority| authority.as_str());
         let headers = signed_headers(&length, host, &date_time, credentials.session_token(), target.header());
         let authorization = sigv4::authorization(
             credentials.access_key_id(),

@@ -7,16 +7,13 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 
 use crate::error::ApiError;
 
-/// Error codes that mean DynamoDB is throttling or briefly failing: retry later.
-const TRANSIENT_CODES: [&str; 7] = [
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionInProgressException",
-    "LimitExceededException",
-];
+/// Error codes that mean DynamoDB refused a request for load.
+const THROTTLING_CODES: [&str; 3] =
+    ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"];
+
+/// Error codes, besides throttling, that mean DynamoDB is briefly failing.
+const BRIEF_FAILURE_CODES: [&str; 4] =
+    ["InternalServerError", "ServiceUnavailable", "TransactionInProgressException", "LimitExceededException"];
 
 /// How a request to DynamoDB failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +46,7 @@ impl Failure<'_> {
     pub(crate) fn transient(self) -> bool {
         match self {
             Failure::Refused | Failure::Unanswered => true,
-            Failure::Answered(code) => code.is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+            Failure::Answered(code) => self.throttled() || code.is_some_and(|code| BRIEF_FAILURE_CODES.contains(&code)),
             Failure::Unbuilt => false,
         }
     }
@@ -63,12 +60,7 @@ impl Failure<'_> {
 
     /// Whether DynamoDB refused the request for load: nothing was done, try again later.
     pub(crate) fn throttled(self) -> bool {
-        matches!(
-            self,
-            Failure::Answered(Some(
-                "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
-            ))
-        )
+        matches!(self, Failure::Answered(Some(code)) if THROTTLING_CODES.contains(&code))
     }
 }
 

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+use serde::ser::{Error as _, SerializeMap};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::store::item::Item;
@@ -46,21 +46,13 @@ struct List<'a>(&'a [AttributeValue]);
 
 impl Serialize for List<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for value in self.0 {
-            seq.serialize_element(&Attribute(value))?;
-        }
-        seq.end()
+        serializer.collect_seq(self.0.iter().map(Attribute))
     }
 }
 
 impl Serialize for ItemJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in self.0 {
-            map.serialize_entry(name, &Attribute(value))?;
-        }
-        map.end()
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, Attribute(value))))
     }
 }
 
@@ -90,11 +82,7 @@ struct Actions<'a>(&'a [TransactWriteItem]);
 
 impl Serialize for Actions<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for action in self.0 {
-            seq.serialize_element(&Action(action))?;
-        }
-        seq.end()
+        serializer.collect_seq(self.0.iter().map(Action))
     }
 }
 

@@ -165,16 +165,19 @@ mod signing {
 
     use super::super::sigv4::{self, SigningKey};
 
-    /// The SDK's signer's `authorization` for the same request: it is given the
-    /// headers the wire sends but the date and token, which it adds itself.
-    fn sdk_authorization(
-        credentials: &Credentials,
-        region: &str,
+    /// One request the wire would sign, and who signs it.
+    struct Signing<'a> {
+        credentials: &'a Credentials,
+        region: &'a str,
         at: SystemTime,
-        host: &str,
-        target: &str,
-        body: &[u8],
-    ) -> String {
+        host: &'a str,
+        target: &'a str,
+        body: &'a [u8],
+    }
+
+    /// The SDK's signer's `authorization` for the request: it is given the headers
+    /// the wire sends but the date and token, which it adds itself.
+    fn sdk_authorization(&Signing { credentials, region, at, host, target, body }: &Signing) -> String {
         let identity: Identity = credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -200,14 +203,8 @@ mod signing {
         request.headers()["authorization"].to_str().unwrap().to_owned()
     }
 
-    fn own_authorization(
-        credentials: &Credentials,
-        region: &str,
-        at: SystemTime,
-        host: &str,
-        target: &str,
-        body: &[u8],
-    ) -> String {
+    /// The wire's own `authorization` for the request.
+    fn own_authorization(&Signing { credentials, region, at, host, target, body }: &Signing) -> String {
         let now: DateTime<Utc> = at.into();
         let key = SigningKey::derive(credentials.secret_access_key(), &sigv4::date(now), region);
         let (date_time, length) = (sigv4::date_time(now), body.len().to_string());
@@ -228,10 +225,8 @@ mod signing {
         ) {
             let credentials = Credentials::new("AKIDEXAMPLE", secret, token, None, "test");
             let at = SystemTime::UNIX_EPOCH + Duration::from_secs(seconds);
-            prop_assert_eq!(
-                own_authorization(&credentials, region, at, host, target, &body),
-                sdk_authorization(&credentials, region, at, host, target, &body)
-            );
+            let request = Signing { credentials: &credentials, region, at, host, target, body: &body };
+            prop_assert_eq!(own_authorization(&request), sdk_authorization(&request));
         }
     }
 

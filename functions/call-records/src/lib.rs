@@ -89,9 +89,10 @@ const WARM_UP_REQUESTS: [(&str, &str); 2] = [
 /// Answers [`WARM_UP_REQUESTS`] at start-up, each read from an API Gateway event's
 /// bytes as the runtime reads one, with the log held back: the first request then
 /// runs on code and memory they have already brought in (reading the event,
-/// routing, parsing, pricing, answering, logging), so that it is no slower than
-/// the second (issue 13). Neither stores anything, and the held-back log writes
-/// nothing. Their responses come back, for the tests to show they went the whole way.
+/// routing, parsing, pricing, answering, logging), closer to the second's time
+/// (issue 13; BENCHMARKS.md has what is left). Neither stores anything, and the
+/// held-back log writes nothing. Their responses come back, for the tests to show
+/// they went the whole way.
 pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Response<Body>>, Error> {
     let mut responses = Vec::new();
     for (path, body) in WARM_UP_REQUESTS {

@@ -138,7 +138,8 @@ impl Store {
     /// One cheap request at start-up (SPEC §8): it opens the connection, so that the
     /// first request pays no handshake, and proves the table is there, so that a
     /// wrong `TABLE_NAME` stops the function before it serves anything. It takes
-    /// `path`, so that the first request is no slower than the second (`make bench`).
+    /// `path`, so that the first request's path is the one already warmed (`make bench`
+    /// measures what is left of its extra time).
     pub async fn probe(&self, path: ProbePath) -> Result<(), StartupError> {
         let key = item::key(schema::probe_key());
         match path {

@@ -46,8 +46,9 @@ async fn the_sample_quotes_are_its_expected_prices_without_storage() {
     assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("end_before_start")));
 }
 
-/// Start-up's warm-up (issue 13) must go the whole way requests go: a quote the
-/// handler prices, and a record it refuses on its fields, without a DynamoDB request.
+/// Start-up's warm-up (issue 13) must go the whole way requests go, to the JSON the
+/// runtime posts: a quote the handler prices, and a record it refuses on its fields,
+/// without a DynamoDB request.
 #[tokio::test]
 async fn the_start_up_warm_up_is_a_priced_quote_and_a_refused_record_without_storage() {
     let api = TestApi::new("quote-warm-up").await;
@@ -56,7 +57,12 @@ async fn the_start_up_warm_up_is_a_priced_quote_and_a_refused_record_without_sto
         .await
         .unwrap()
         .into_iter()
-        .map(|response| (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap()))
+        .map(|posted| {
+            let posted: Value = serde_json::from_slice(&posted).unwrap();
+            let status = posted["statusCode"].as_u64().and_then(|status| u16::try_from(status).ok());
+            let body = posted["body"].as_str().map(|body| serde_json::from_str(body).unwrap());
+            (status.unwrap_or_else(|| panic!("a status: {posted}")), body.unwrap_or_else(|| panic!("a body: {posted}")))
+        })
         .collect();
     let [(quoted, quote), (refused, refusal)] = &answers[..] else { panic!("two answers: {answers:?}") };
     assert_eq!(*quoted, 200, "{quote}");

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::header::{CONTENT_TYPE, LINK};
 use lambda_http::http::{HeaderValue, Method};
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lambda_http::{Adapter, Body, Context, Error, LambdaEvent, Request, RequestExt, Response, Service, service_fn};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -86,15 +86,18 @@ const WARM_UP_REQUESTS: [(&str, &str); 2] = [
     ),
 ];
 
-/// Answers [`WARM_UP_REQUESTS`] at start-up, each read from an API Gateway event's
-/// bytes as the runtime reads one, with the log held back: the first request then
-/// runs on code and memory they have already brought in (reading the event,
-/// routing, parsing, pricing, answering, logging) and on stack already mapped,
-/// closer to the second's time (issue 13; BENCHMARKS.md has what is left). Neither
-/// stores anything, and the held-back log writes nothing. Their responses come
-/// back, for the tests to show they went the whole way.
-pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Response<Body>>, Error> {
-    let mut responses = Vec::new();
+/// Answers [`WARM_UP_REQUESTS`] at start-up as the runtime answers an event: each is
+/// read from an API Gateway event's bytes, goes through lambda_http's adapter (the
+/// request made from the event, the handler, the response made for API Gateway),
+/// and its response is written as the JSON the runtime posts, all with the log held
+/// back. The first request then runs on code and memory they have already brought
+/// in, and on stack already mapped, closer to the second's time (issue 13;
+/// BENCHMARKS.md has what is left). Neither stores anything, and the held-back log
+/// writes nothing. The JSON of their responses comes back, for the tests to show
+/// they went the whole way.
+pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Vec<u8>>, Error> {
+    let mut service = Adapter::from(service_fn(|request| handle(store, config, request)));
+    let mut answers = Vec::new();
     for (path, body) in WARM_UP_REQUESTS {
         let event = serde_json::json!({
             "version": "2.0",
@@ -106,10 +109,11 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Response<Body
             "isBase64Encoded": false,
         });
         let event: LambdaRequest = serde_json::from_slice(&serde_json::to_vec(&event)?)?;
-        responses.push(log::held_back(handle(store, config, event.into())).await?);
+        let response = log::held_back(service.call(LambdaEvent::new(event, Context::default()))).await?;
+        answers.push(serde_json::to_vec(&response)?);
     }
     map_stack();
-    Ok(responses)
+    Ok(answers)
 }
 
 /// How much of the stack start-up maps. The runtime polls a request about 100 KiB

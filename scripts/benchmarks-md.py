@@ -54,8 +54,11 @@ def main(directory):
     first, second = each(first_pattern, 1), each(first_pattern, 2)
     batch_ms = each(r"median ([0-9.]+)ms a batch")
     paired = each(r"a process's first minus its second: median ([-+0-9.]+) ms")
-    paired_dynamodb = each(r"DynamoDB Local's answer \(at the proxy, after the hold\) median ([-+0-9.]+) ms")
-    paired_rest = each(r"the rest \(the function, the Runtime API\) median ([-+0-9.]+) ms")
+    parts = ("the function before DynamoDB", "the proxy's hold", "DynamoDB Local's answer", "the proxy's relay",
+             "the function after DynamoDB")
+    split = ", ".join(f"{part} {each(re.escape(part) + r' ([-+0-9]+) us'):+.0f} us" for part in parts)
+    faults_pattern = r"page faults of the first request after init: median ([0-9]+); of the second: median ([0-9]+)"
+    faults_first, faults_second = each(faults_pattern, 1), each(faults_pattern, 2)
     cpu_pattern = r"function CPU of the first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us"
     cpu_first, cpu_second = each(cpu_pattern, 1), each(cpu_pattern, 2)
     paired_cpu = each(r"a process's first minus its second: median ([-+0-9]+) us")
@@ -105,7 +108,7 @@ from its taking an event (`/next`) to its answer.
 | CPU per record, batches of 100 (2,000 more records the same way) | {BEFORE['batch']} | {figures['batch']:.0f} us/record | ≤ 100 |
 | a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of 20: 10 batches of starts, 10 of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | ≤ 60 |
 | init: process start to first poll, with the start-up probe (median of 7) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 |
-| first request after init, 5 ms added (median of 31 fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms (DynamoDB Local's answers {paired_dynamodb:+.2f} ms, the rest {paired_rest:+.2f} ms); the function's CPU: first {cpu_first:.0f} us, second {cpu_second:.0f} us, paired {paired_cpu:+.0f} us | first ≤ second |
+| first request after init, 5 ms added (median of 101 fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms; split: {split}; the function's CPU: first {cpu_first:.0f} us, second {cpu_second:.0f} us, paired {paired_cpu:+.0f} us; page faults: first {faults_first:.0f}, second {faults_second:.0f} | first ≤ second |
 | bills: CPU of the bills function for a 10,000-call bill in 10 pages (mean of 20) | {BEFORE['bill']} | {bill_cpu.group(1) if bill_cpu else '?'} ms | ≤ 25 |
 
 The proxy holds each request {hold:.2f} ms (median): it sleeps on tokio's timer, which
@@ -154,18 +157,27 @@ ran on the machine, which slowed both alike):
 
 **The first request after init.** The probe opens the DynamoDB connection at init, so the
 first request pays no handshake. What is left of its difference from the second is split
-in the table above: the proxy times DynamoDB Local's answer to each request on each
-process's one connection (from the request passed on to the first bytes of the answer);
-the rest is the function's and the Runtime API's; and the function's CPU for each of the
-two requests is read to the nanosecond from its threads' `schedstat`. DynamoDB Local's
-part is close to nothing here. Since 0288caf call-records answers itself a quote and a
-refused record at init, with the log held back (nothing is stored or written), so that the
-first request runs on code already in memory. In two runs of the same measurement the day
-it landed, the first start record's extra function CPU over the second's was 43 and 52 us
-before and 16 and 22 us after; warming three times instead of once changed little (26 and
-27 us, against 37 and 37 us in the same hour). What a warm-up cannot reach without a real
-request is left: the Runtime API's exchange for an event, and building, signing and
-sending the record's transaction.
+in the table above on the proxy's clock, for each of 101 fresh processes: the function
+from taking the event to its transaction reaching the proxy, the hold, DynamoDB Local's
+answer (from the transaction passed on to the first bytes of the answer), the relay back,
+and the function from the answer to answering the event (with the Runtime API's part).
+The function's CPU for each request is read to the nanosecond from its threads'
+`schedstat`, and its page faults from /proc/<pid>/stat.
+
+What call-records does at init for its first request: since 0288caf it answers itself a
+quote and a refused record with the log held back (nothing is stored or written); since
+5e43271 it answers them through lambda_http's adapter, to the JSON the runtime posts, so
+the response conversion is not first-time code either; and since 098ac98 it maps 256 KiB
+of its stack, because the runtime polls a request 20 KiB deeper than init reaches and
+those first touches were five page faults in the first request. With 201 fresh
+processes a build (a diagnostic run, not committed; DynamoDB Local warmed by 3,000
+records), the first request's extra function CPU over the second's went from +35 and +21
+us at fe8cc1e to +3 and +15 us with both changes, and its page faults from 7 to 0 or 1
+(the one left is glibc's `setenv` of the trace id, in lambda_runtime). In the same runs
+the first request's extra wall time stayed about 0.1 ms: most of it is DynamoDB Local
+answering a connection's first transaction after the probe more slowly than its second
+(+30 to +85 us), and the rest the function's wall time around its CPU (waking on the
+event and on the answer). A warm-up cannot reach those without a real request.
 
 ```
 {summary}

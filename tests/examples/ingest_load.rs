@@ -8,8 +8,10 @@
 //! - batch: 1,000 more calls the same way, 100 records a batch;
 //! - batch100@5ms: behind a proxy that holds every DynamoDB request 5 ms, a batch
 //!   of 100 records of 100 different calls, from taking the event to answering it;
-//! - the first and second request of fresh processes behind that proxy, and how
-//!   much of the difference is DynamoDB Local's answer (timed at the proxy);
+//! - the first and second request of fresh processes behind that proxy: their
+//!   time, CPU and page faults, and where the difference between them is, split
+//!   on the proxy's clock (the function before and after DynamoDB, the hold,
+//!   DynamoDB Local's answer, the relay);
 //! - where a request's CPU goes: a refused record (no DynamoDB request) and a read
 //!   of an unknown call (one GetItem), one request at a time;
 //! - DynamoDB capacity units per completed call, from the function's metric lines.
@@ -21,7 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use callbill_tests::runtime_api::{Answer, Function};
-use callbill_tests::{delay_proxy, endpoint, event};
+use callbill_tests::{Exchange, delay_proxy, endpoint, event};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -30,7 +32,7 @@ const CALLS: u64 = 1_000;
 const CLIENTS: usize = 8;
 const FRESH_PROCESSES: usize = 7;
 const BREAKDOWN_REQUESTS: u32 = 2_000;
-const FIRST_REQUEST_PROCESSES: usize = 31;
+const FIRST_REQUEST_PROCESSES: usize = 101;
 const BATCHES_AT_5MS: u64 = 20;
 const DELAY: Duration = Duration::from_millis(5);
 
@@ -132,50 +134,64 @@ async fn main() {
     drop(function);
 
     // Each process opens one DynamoDB connection at init: its probe, then one
-    // transaction for each start record. Each request's time splits into what
-    // DynamoDB Local took to answer at the proxy and the rest, which is the
-    // function's (and the Runtime API's).
-    let connections_before = proxy.answer_times().len();
-    let (mut pairs, mut cpu_pairs) = (Vec::new(), Vec::new());
+    // transaction for each start record. The proxy's clock splits each request's
+    // time into the function's part before its transaction, the hold, DynamoDB
+    // Local's answer, the relay back and the function's part after it.
+    let connections_before = proxy.exchanges().len();
+    let mut pairs = Vec::new();
     for _ in 0..FIRST_REQUEST_PROCESSES {
         let mut function = start(proxy.url.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);
-        let cpu = function.thread_cpu_time();
-        let first = post(&function, "/v1/call-records", &two[0]).await.in_function;
-        let cpu_first = function.thread_cpu_time();
-        let second = post(&function, "/v1/call-records", &two[1]).await.in_function;
+        let first = timed_post(&function, &two[0]).await;
+        let second = timed_post(&function, &two[1]).await;
         pairs.push((first, second));
-        cpu_pairs.push((cpu_first - cpu, function.thread_cpu_time() - cpu_first));
     }
-    let answers = proxy.answer_times().split_off(connections_before);
+    let exchanges = proxy.exchanges().split_off(connections_before);
     assert!(
-        answers.len() == FIRST_REQUEST_PROCESSES && answers.iter().all(|a| a.len() == 3),
-        "one connection a process, with the probe and two transactions: {answers:?}"
+        exchanges.len() == FIRST_REQUEST_PROCESSES && exchanges.iter().all(|e| e.len() == 3),
+        "one connection a process, with the probe and two transactions: {exchanges:?}"
     );
-    let (mut firsts, mut seconds): (Vec<Duration>, Vec<Duration>) = pairs.iter().copied().unzip();
-    let (first, second) = (median(&mut firsts), median(&mut seconds));
-    let paired = |difference: &dyn Fn(usize) -> f64| {
-        let mut differences: Vec<f64> = (0..FIRST_REQUEST_PROCESSES).map(difference).collect();
-        differences.sort_by(f64::total_cmp);
-        differences[differences.len() / 2]
-    };
-    let slower = paired(&|p| millis(pairs[p].0) - millis(pairs[p].1));
-    let dynamodb = paired(&|p| millis(answers[p][1]) - millis(answers[p][2]));
-    let rest = paired(&|p| (millis(pairs[p].0) - millis(answers[p][1])) - (millis(pairs[p].1) - millis(answers[p][2])));
-    let cpu = paired(&|p| micros(cpu_pairs[p].0) - micros(cpu_pairs[p].1));
-    let (mut cpu_firsts, mut cpu_seconds): (Vec<Duration>, Vec<Duration>) = cpu_pairs.iter().copied().unzip();
+    let requests: Vec<(Split, Split)> = pairs
+        .into_iter()
+        .zip(&exchanges)
+        .map(|((first, second), exchanges)| (Split::of(first, exchanges[1]), Split::of(second, exchanges[2])))
+        .collect();
+    let firsts = |part: fn(&Split) -> f64| requests.iter().map(|(first, _)| part(first)).collect::<Vec<_>>();
+    let seconds = |part: fn(&Split) -> f64| requests.iter().map(|(_, second)| part(second)).collect::<Vec<_>>();
+    let paired =
+        |part: fn(&Split) -> f64| middle(requests.iter().map(|(first, second)| part(first) - part(second)).collect());
     println!(
         "function CPU of the first request after init: median {:.0} us; of the second: median {:.0} us; \
-         a process's first minus its second: median {cpu:+.0} us",
-        micros(median(&mut cpu_firsts)),
-        micros(median(&mut cpu_seconds))
+         a process's first minus its second: median {:+.0} us",
+        middle(firsts(|s| s.cpu_us)),
+        middle(seconds(|s| s.cpu_us)),
+        paired(|s| s.cpu_us),
     );
     println!(
-        "first request after init @5ms: median {first:.1?} (all {firsts:.1?}); second: median {second:.1?}; \
-         a process's first minus its second: median {slower:+.2} ms; of that, DynamoDB Local's answer \
-         (at the proxy, after the hold) median {dynamodb:+.2} ms, the rest (the function, the Runtime API) \
-         median {rest:+.2} ms"
+        "page faults of the first request after init: median {:.0}; of the second: median {:.0}",
+        middle(firsts(|s| s.faults)),
+        middle(seconds(|s| s.faults)),
+    );
+    let mut all_firsts = firsts(|s| s.total_us / 1e3);
+    all_firsts.sort_by(f64::total_cmp);
+    println!(
+        "first request after init @5ms: median {:.1}ms (all {:.1?}); second: median {:.1}ms; \
+         a process's first minus its second: median {:+.2} ms",
+        middle(firsts(|s| s.total_us / 1e3)),
+        all_firsts,
+        middle(seconds(|s| s.total_us / 1e3)),
+        paired(|s| s.total_us / 1e3),
+    );
+    println!(
+        "of that, a process's first minus its second (medians): the function before DynamoDB {:+.0} us, \
+         the proxy's hold {:+.0} us, DynamoDB Local's answer {:+.0} us, the proxy's relay {:+.0} us, \
+         the function after DynamoDB {:+.0} us",
+        paired(|s| s.before_us),
+        paired(|s| s.held_us),
+        paired(|s| s.upstream_us),
+        paired(|s| s.relay_us),
+        paired(|s| s.after_us),
     );
 
     println!(
@@ -185,6 +201,51 @@ async fn main() {
         millis(batch100),
         millis(init),
     );
+}
+
+/// A start record posted to a fresh process behind the delay proxy: its answer, and
+/// the function's CPU time and page faults for it.
+struct Timed {
+    answer: Answer,
+    cpu: Duration,
+    faults: u64,
+}
+
+async fn timed_post(function: &Function, record: &Value) -> Timed {
+    let (cpu, faults) = (function.thread_cpu_time(), function.minor_faults());
+    let answer = post(function, "/v1/call-records", record).await;
+    Timed { answer, cpu: function.thread_cpu_time() - cpu, faults: function.minor_faults() - faults }
+}
+
+/// A [`Timed`] request split at the proxy, in microseconds (faults counted).
+struct Split {
+    total_us: f64,
+    /// From taking the event to its transaction reaching the proxy.
+    before_us: f64,
+    held_us: f64,
+    upstream_us: f64,
+    relay_us: f64,
+    /// From the answer passed back to answering the event (with the Runtime API's part).
+    after_us: f64,
+    cpu_us: f64,
+    faults: f64,
+}
+
+impl Split {
+    fn of(timed: Timed, exchange: Exchange) -> Split {
+        let Timed { answer, cpu, faults } = timed;
+        let answered = answer.handed + answer.in_function;
+        Split {
+            total_us: micros(answer.in_function),
+            before_us: micros(exchange.arrived - answer.handed),
+            held_us: micros(exchange.held()),
+            upstream_us: micros(exchange.upstream()),
+            relay_us: micros(exchange.relay()),
+            after_us: micros(answered - exchange.relayed),
+            cpu_us: micros(cpu),
+            faults: faults as f64,
+        }
+    }
 }
 
 /// Both records of `n` calls from `first` on, in one random order: starts and ends
@@ -271,6 +332,11 @@ async fn cpu_a_request(function: &Function, method: &str, path: &str, body: Opti
 
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn middle(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
 }
 

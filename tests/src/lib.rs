@@ -350,12 +350,12 @@ impl Relay for Stall {
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
 pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> DelayProxy {
-    let delay = Arc::new(Delay { delay, held: Mutex::default(), answers: Mutex::default() });
+    let delay = Arc::new(Delay { delay, held: Mutex::default(), exchanges: Mutex::default() });
     DelayProxy { url: tcp_proxy(upstream, delay.clone()).await, delay }
 }
 
-/// A [`delay_proxy`]: its URL, how long it has held the requests so far, and how
-/// long DynamoDB took to answer them.
+/// A [`delay_proxy`]: its URL, how long it has held the requests so far, and when
+/// each went through it.
 pub struct DelayProxy {
     pub url: String,
     delay: Arc<Delay>,
@@ -369,18 +369,47 @@ impl DelayProxy {
         held.get(held.len() / 2).copied().unwrap_or_default()
     }
 
-    /// Each connection's answer times so far, connections in the order they were
-    /// opened, from the request passed on to the first bytes of its answer: the part
-    /// of a request's time that is DynamoDB's (and this proxy's), not the function's.
-    pub fn answer_times(&self) -> Vec<Vec<std::time::Duration>> {
-        self.delay.answers.lock().unwrap().values().cloned().collect()
+    /// Each connection's exchanges so far, connections in the order they were
+    /// opened: what a request's time is made of on either side of the function.
+    pub fn exchanges(&self) -> Vec<Vec<Exchange>> {
+        self.delay.exchanges.lock().unwrap().values().cloned().collect()
     }
 }
 
 struct Delay {
     delay: std::time::Duration,
     held: Mutex<Vec<std::time::Duration>>,
-    answers: Mutex<std::collections::BTreeMap<u64, Vec<std::time::Duration>>>,
+    exchanges: Mutex<std::collections::BTreeMap<u64, Vec<Exchange>>>,
+}
+
+/// One request and its answer through a [`tcp_proxy`], on this process's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange {
+    /// The request's first bytes came in.
+    pub arrived: std::time::Instant,
+    /// Its last bytes were passed on (after the hold).
+    pub passed: std::time::Instant,
+    /// The answer's first bytes came back.
+    pub answered: std::time::Instant,
+    /// They were passed back.
+    pub relayed: std::time::Instant,
+}
+
+impl Exchange {
+    /// From coming in to being passed on: the hold.
+    pub fn held(&self) -> std::time::Duration {
+        self.passed - self.arrived
+    }
+
+    /// From being passed on to the answer: the upstream's part.
+    pub fn upstream(&self) -> std::time::Duration {
+        self.answered - self.passed
+    }
+
+    /// From the answer to passing it back: the proxy's own part.
+    pub fn relay(&self) -> std::time::Duration {
+        self.relayed - self.answered
+    }
 }
 
 impl Relay for Delay {
@@ -392,8 +421,8 @@ impl Relay for Delay {
         }
     }
 
-    fn answered(&self, connection: u64, took: std::time::Duration) {
-        self.answers.lock().unwrap().entry(connection).or_default().push(took);
+    fn exchanged(&self, connection: u64, exchange: Exchange) {
+        self.exchanges.lock().unwrap().entry(connection).or_default().push(exchange);
     }
 }
 
@@ -420,20 +449,26 @@ enum Way {
 trait Relay: Send + Sync + 'static {
     fn before(&self, way: Way, bytes: &[u8]) -> impl std::future::Future<Output = ()> + Send;
 
-    /// The first bytes of an answer on `connection` (numbered from 0 as they are
-    /// opened) came `took` after the last request bytes were passed on.
-    fn answered(&self, _connection: u64, _took: std::time::Duration) {}
+    /// A request on `connection` (numbered from 0 as they are opened) went through,
+    /// and the first bytes of its answer came back.
+    fn exchanged(&self, _connection: u64, _exchange: Exchange) {}
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream`, each connection to its own
 /// upstream connection, with `relay` before every chunk; returns its URL.
 async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
     use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-    /// One connection's relay, and when its last request bytes were passed on.
+    /// One connection's relay, and how far its current exchange has gone.
     struct Connection<R> {
         number: u64,
         relay: Arc<R>,
-        passed: Mutex<Option<std::time::Instant>>,
+        exchange: Mutex<Partial>,
+    }
+    #[derive(Default)]
+    struct Partial {
+        arrived: Option<std::time::Instant>,
+        passed: Option<std::time::Instant>,
+        answered: Option<std::time::Instant>,
     }
     async fn pass<R: Relay>(
         mut from: impl AsyncRead + Unpin,
@@ -447,15 +482,24 @@ async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
             if n == 0 {
                 return Ok(());
             }
-            if way == Way::Answer
-                && let Some(passed) = connection.passed.lock().unwrap().take()
-            {
-                connection.relay.answered(connection.number, passed.elapsed());
+            let now = std::time::Instant::now();
+            match way {
+                Way::Request => _ = connection.exchange.lock().unwrap().arrived.get_or_insert(now),
+                Way::Answer => _ = connection.exchange.lock().unwrap().answered.get_or_insert(now),
             }
             connection.relay.before(way, &buffer[..n]).await;
             to.write_all(&buffer[..n]).await?;
-            if way == Way::Request {
-                *connection.passed.lock().unwrap() = Some(std::time::Instant::now());
+            let now = std::time::Instant::now();
+            let mut partial = connection.exchange.lock().unwrap();
+            match (way, &*partial) {
+                (Way::Request, _) => partial.passed = Some(now),
+                (Way::Answer, &Partial { arrived: Some(arrived), passed: Some(passed), answered: Some(answered) }) => {
+                    let exchange = Exchange { arrived, passed, answered, relayed: now };
+                    *partial = Partial::default();
+                    connection.relay.exchanged(connection.number, exchange);
+                }
+                // Later bytes of an answer already passed back.
+                (Way::Answer, _) => partial.answered = None,
             }
         }
     }
@@ -466,7 +510,7 @@ async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
         let mut opened = 0;
         while let Ok((client, _)) = listener.accept().await {
             let upstream = upstream.clone();
-            let connection = Connection { number: opened, relay: relay.clone(), passed: Mutex::new(None) };
+            let connection = Connection { number: opened, relay: relay.clone(), exchange: Mutex::default() };
             opened += 1;
             tokio::spawn(async move {
                 let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };

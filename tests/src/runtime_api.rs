@@ -22,11 +22,12 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// What the function answered to one event, and how long it took from taking the
-/// event to answering it.
+/// What the function answered to one event, when it took the event, and how long it
+/// took from then to answering it.
 #[derive(Debug)]
 pub struct Answer {
     pub response: Value,
+    pub handed: Instant,
     pub in_function: Duration,
 }
 
@@ -135,12 +136,22 @@ impl Function {
 
     /// The CPU time (user and system, every thread) the process has used so far.
     pub fn cpu_time(&self) -> Duration {
+        let ticks = self.stat(USER_TICKS) + self.stat(SYSTEM_TICKS);
+        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+    }
+
+    /// The page faults the process has taken so far that read nothing from disk.
+    pub fn minor_faults(&self) -> u64 {
+        self.stat(MINOR_FAULTS)
+    }
+
+    /// The `field`th number of /proc/<pid>/stat, counted from 0 after the command name.
+    fn stat(&self, field: usize) -> u64 {
         let pid = self.child.id().expect("the function is running");
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        // The fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+        // The command name is in parentheses and may hold spaces.
+        let number = stat[stat.rfind(')').unwrap() + 2..].split(' ').nth(field);
+        number.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("field {field} of {stat}"))
     }
 
     /// The CPU time the process's threads have used so far, to the nanosecond, from
@@ -161,6 +172,12 @@ impl Function {
         *self.capacity.lock().unwrap()
     }
 }
+
+// Fields of /proc/<pid>/stat after the command name (proc(5) numbers them from 1,
+// with the pid and the command name first).
+const MINOR_FAULTS: usize = 7;
+const USER_TICKS: usize = 11;
+const SYSTEM_TICKS: usize = 12;
 
 fn clock_ticks_per_second() -> f64 {
     static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
@@ -208,7 +225,7 @@ async fn serve(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Respo
         "response" => serde_json::from_slice(&body).unwrap_or(Value::Null),
         _ => serde_json::json!({"function_error": String::from_utf8_lossy(&body)}),
     };
-    let _ = answer.send(Answer { response, in_function: handed.elapsed() });
+    let _ = answer.send(Answer { response, handed, in_function: handed.elapsed() });
     Ok(status(202))
 }
 

@@ -50,7 +50,9 @@ def main(directory):
     def each(pattern, group=1):
         return median([float(re.search(pattern, run).group(group)) for run in runs])
     single_ms = each(r"median ([0-9.]+)ms a request")
-    first_pattern = r"first request after init @5ms: median ([0-9.]+)ms .*second: median ([0-9.]+)ms"
+    first_pattern = r"first request after init @5ms, [0-9]+ fresh processes: median ([0-9.]+)ms .*second: median ([0-9.]+)ms"
+    first_processes = int(each(r"first request after init @5ms, ([0-9]+) fresh processes"))
+    init_processes = int(each(r"init \(start to first poll\), ([0-9]+) processes"))
     first, second = each(first_pattern, 1), each(first_pattern, 2)
     batch_ms = each(r"median ([0-9.]+)ms a batch")
     paired = each(r"a process's first minus its second: median ([-+0-9.]+) ms")
@@ -107,8 +109,8 @@ from its taking an event (`/next`) to its answer.
 | CPU per record, single-record POSTs (2,000 records of 1,000 calls, shuffled, 8 clients) | {BEFORE['single']} | {figures['single']:.0f} us/record | ≤ 200 |
 | CPU per record, batches of 100 (2,000 more records the same way) | {BEFORE['batch']} | {figures['batch']:.0f} us/record | ≤ 100 |
 | a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of 20: 10 batches of starts, 10 of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | ≤ 60 |
-| init: process start to first poll, with the start-up probe (median of 7) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 |
-| first request after init, 5 ms added (median of 101 fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms; split: {split}; the function's CPU: first {cpu_first:.0f} us, second {cpu_second:.0f} us, paired {paired_cpu:+.0f} us; page faults: first {faults_first:.0f}, second {faults_second:.0f} | first ≤ second |
+| init: process start to first poll, with the start-up probe (median of {init_processes}) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 |
+| first request after init, 5 ms added (median of {first_processes} fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms; split: {split}; the function's CPU: first {cpu_first:.0f} us, second {cpu_second:.0f} us, paired {paired_cpu:+.0f} us; page faults: first {faults_first:.0f}, second {faults_second:.0f} | first ≤ second |
 | bills: CPU of the bills function for a 10,000-call bill in 10 pages (mean of 20) | {BEFORE['bill']} | {bill_cpu.group(1) if bill_cpu else '?'} ms | ≤ 25 |
 
 The proxy holds each request {hold:.2f} ms (median): it sleeps on tokio's timer, which
@@ -157,7 +159,7 @@ ran on the machine, which slowed both alike):
 
 **The first request after init.** The probe opens the DynamoDB connection at init, so the
 first request pays no handshake. What is left of its difference from the second is split
-in the table above on the proxy's clock, for each of 101 fresh processes: the function
+in the table above on the proxy's clock, for each of {first_processes} fresh processes: the function
 from taking the event to its transaction reaching the proxy, the hold, DynamoDB Local's
 answer (from the transaction passed on to the first bytes of the answer), the relay back,
 and the function from the answer to answering the event (with the Runtime API's part).

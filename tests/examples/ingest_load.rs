@@ -159,31 +159,32 @@ async fn main() {
         .collect();
     let firsts = |part: fn(&Split) -> f64| requests.iter().map(|(first, _)| part(first)).collect::<Vec<_>>();
     let seconds = |part: fn(&Split) -> f64| requests.iter().map(|(_, second)| part(second)).collect::<Vec<_>>();
-    let paired =
-        |part: fn(&Split) -> f64| middle(requests.iter().map(|(first, second)| part(first) - part(second)).collect());
+    let paired = |part: fn(&Split) -> f64| {
+        median(&mut requests.iter().map(|(first, second)| part(first) - part(second)).collect::<Vec<_>>())
+    };
     println!(
         "function CPU of the first request after init: median {:.0} us; of the second: median {:.0} us; \
          a process's first minus its second: median {:+.0} us",
-        middle(firsts(|s| s.cpu_us)),
-        middle(seconds(|s| s.cpu_us)),
+        median(&mut firsts(|s| s.cpu_us)),
+        median(&mut seconds(|s| s.cpu_us)),
         paired(|s| s.cpu_us),
     );
     println!(
         "page faults of the first request after init: median {:.0}; of the second: median {:.0}",
-        middle(firsts(|s| s.faults)),
-        middle(seconds(|s| s.faults)),
+        median(&mut firsts(|s| s.faults)),
+        median(&mut seconds(|s| s.faults)),
     );
     let mut first_times = firsts(|s| s.total_us / 1e3);
-    first_times.sort_by(f64::total_cmp);
+    let first_median = median(&mut first_times);
     let quartile = |q: usize| first_times[(first_times.len() - 1) * q / 4];
     println!(
-        "first request after init @5ms: median {:.1}ms (middle half {:.1}–{:.1}ms, slowest {:.1}ms); \
+        "first request after init @5ms, {FIRST_REQUEST_PROCESSES} fresh processes: median {:.1}ms (middle half {:.1}–{:.1}ms, slowest {:.1}ms); \
          second: median {:.1}ms; a process's first minus its second: median {:+.2} ms",
-        quartile(2),
+        first_median,
         quartile(1),
         quartile(3),
         quartile(4),
-        middle(seconds(|s| s.total_us / 1e3)),
+        median(&mut seconds(|s| s.total_us / 1e3)),
         paired(|s| s.total_us / 1e3),
     );
     println!(
@@ -333,13 +334,9 @@ async fn cpu_a_request(function: &Function, method: &str, path: &str, body: Opti
     (function.cpu_time() - cpu) / BREAKDOWN_REQUESTS
 }
 
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn middle(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
+/// The middle of `samples`, which it leaves sorted.
+fn median<T: Copy + PartialOrd>(samples: &mut [T]) -> T {
+    samples.sort_by(|a, b| a.partial_cmp(b).expect("no sample is NaN"));
     samples[samples.len() / 2]
 }
 

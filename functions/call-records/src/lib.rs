@@ -1,6 +1,7 @@
 //! `POST /v1/call-records`, `POST /v1/call-records/batch`, `GET /v1/calls/{call_id}`,
 //! `GET /v1/calls` (the unmatched-records report) and `POST /v1/quote`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use callbill::call::ChargeView;
@@ -22,11 +23,13 @@ use callbill::unmatched::{ReportQuery, report_page};
 use callbill::{ApiError, CallId, CallRecord, Config, ErrorCode, FieldErrors, Ingested, ingest, parse_record};
 use chrono::{DateTime, Utc};
 use lambda_http::http::header::{CONTENT_TYPE, LINK};
-use lambda_http::http::{HeaderValue, Method};
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use lambda_http::lambda_runtime::layers::trace::request_span;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Body, Context, Error, LambdaEvent, Request, RequestExt, Response, Service, service_fn};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 /// Largest body of one record (SPEC §2).
 pub const RECORD_BODY_LIMIT: usize = 16 * 1024;
@@ -87,10 +90,11 @@ const WARM_UP_REQUESTS: [(&str, &str); 2] = [
 ];
 
 /// Answers [`WARM_UP_REQUESTS`] at start-up as the runtime answers an event: each is
-/// read from an API Gateway event's bytes, goes through lambda_http's adapter (the
-/// request made from the event, the handler, the response made for API Gateway),
-/// and its response is written as the JSON the runtime posts, all with the log held
-/// back. The first request then runs on code and memory they have already brought
+/// read from an API Gateway event's bytes, gets a context made from the Runtime
+/// API's headers, goes through lambda_http's adapter (the request made from the
+/// event, the handler, the response made for API Gateway) inside the runtime's
+/// request span, which its log lines carry, and its response is written as the JSON
+/// the runtime posts, all with the log held back. The first request then runs on code and memory they have already brought
 /// in, and on stack already mapped, closer to the second's time (issue 13;
 /// BENCHMARKS.md has what is left). Neither stores anything, and the held-back log
 /// writes nothing. The JSON of their responses comes back, for the tests to show
@@ -109,11 +113,29 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Vec<u8>>, Err
             "isBase64Encoded": false,
         });
         let event: LambdaRequest = serde_json::from_slice(&serde_json::to_vec(&event)?)?;
-        let response = log::held_back(service.call(LambdaEvent::new(event, Context::default()))).await?;
+        let context = Context::new("warm-up", Arc::default(), &warm_up_headers())?;
+        let span = request_span(&context);
+        let response = log::held_back(service.call(LambdaEvent::new(event, context)).instrument(span)).await?;
         answers.push(serde_json::to_vec(&response)?);
     }
     map_stack();
     Ok(answers)
+}
+
+/// The headers the Runtime API sends with an event, which the runtime makes the
+/// event's context and request span from.
+fn warm_up_headers() -> HeaderMap {
+    HeaderMap::from_iter([
+        (HeaderName::from_static("lambda-runtime-deadline-ms"), HeaderValue::from_static("0")),
+        (
+            HeaderName::from_static("lambda-runtime-invoked-function-arn"),
+            HeaderValue::from_static("arn:aws:lambda:us-east-1:000000000000:function:call-records"),
+        ),
+        (
+            HeaderName::from_static("lambda-runtime-trace-id"),
+            HeaderValue::from_static("Root=1-00000000-000000000000000000000000;Sampled=0"),
+        ),
+    ])
 }
 
 /// How much of the stack start-up maps. The runtime polls a request about 100 KiB

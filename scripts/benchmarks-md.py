@@ -65,6 +65,8 @@ def main(directory):
     cpu_first, cpu_second = each(cpu_pattern, 1), each(cpu_pattern, 2)
     paired_cpu = each(r"a process's first minus its second: median ([-+0-9]+) us")
     hold = each(r"\(held ([0-9.]+)ms, median\)")
+    batches = int(each(r"batch100@5ms: ([0-9]+) batches"))
+    bill_runs = int(re.search(r"bill of [0-9]+ calls, ([0-9]+) runs", bill).group(1))
     start_batches, end_batches = each(r"batches of starts ([0-9.]+)ms"), each(r"of ends ([0-9.]+)ms")
     refused = each(r"([0-9]+) us for a refused record")
     one_read = each(r"([0-9]+) us for an unknown call")
@@ -108,10 +110,10 @@ from its taking an event (`/next`) to its answer.
 |---|---|---|---|
 | CPU per record, single-record POSTs (2,000 records of 1,000 calls, shuffled, 8 clients) | {BEFORE['single']} | {figures['single']:.0f} us/record | ≤ 200 |
 | CPU per record, batches of 100 (2,000 more records the same way) | {BEFORE['batch']} | {figures['batch']:.0f} us/record | ≤ 100 |
-| a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of 20: 10 batches of starts, 10 of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | ≤ 60 |
+| a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of {batches}: {batches // 2} batches of starts, {batches // 2} of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | ≤ 60 |
 | init: process start to first poll, with the start-up probe (median of {init_processes}) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 |
 | first request after init, 5 ms added (median of {first_processes} fresh processes; before: of 15) | {BEFORE['first']} | {first} ms, second {second} ms; a process's first minus its second: median {paired:+.2f} ms; split: {split}; the function's CPU: first {cpu_first:.0f} us, second {cpu_second:.0f} us, paired {paired_cpu:+.0f} us; page faults: first {faults_first:.0f}, second {faults_second:.0f} | first ≤ second |
-| bills: CPU of the bills function for a 10,000-call bill in 10 pages (mean of 20) | {BEFORE['bill']} | {bill_cpu.group(1) if bill_cpu else '?'} ms | ≤ 25 |
+| bills: CPU of the bills function for a 10,000-call bill in 10 pages (mean of {bill_runs}) | {BEFORE['bill']} | {bill_cpu.group(1) if bill_cpu else '?'} ms | ≤ 25 |
 
 The proxy holds each request {hold:.2f} ms (median): it sleeps on tokio's timer, which
 counts whole milliseconds and rounds up, only up to the last two milliseconds. Before
@@ -169,21 +171,33 @@ The function's CPU for each request is read to the nanosecond from its threads'
 What call-records does at init for its first request: since 0288caf it answers itself a
 quote and a refused record with the log held back (nothing is stored or written); since
 5e43271 it answers them through lambda_http's adapter, to the JSON the runtime posts, so
-the response conversion is not first-time code either; and since 098ac98 it maps 256 KiB
+the response conversion is not first-time code either; since 098ac98 it maps 256 KiB
 of its stack, because the runtime polls a request 20 KiB deeper than init reaches and
-those first touches were five page faults in the first request. With 201 fresh
-processes a build (a diagnostic run, not committed; DynamoDB Local warmed by 3,000
-records), the first request's extra function CPU over the second's went from +35 and +21
-us at fe8cc1e to +3 and +15 us with both changes, and its page faults from 7 to 0 or 1
-(the one left is glibc's `setenv` of the trace id, in lambda_runtime). In the same runs
-the first request's extra wall time stayed about 0.1 ms: most of it is DynamoDB Local
-answering a connection's first transaction after the probe more slowly than its second
-(+30 to +85 us), and the rest the function's wall time around its CPU (waking on the
-event and on the answer). DynamoDB Local answers each connection faster as it ages: in
+those first touches were five page faults in the first request; and since 9868cea each
+warm-up event gets a context made from the Runtime API's headers and runs inside
+lambda_runtime's request span, as a real event does, so that the span's first use is
+not in the first request either. With 201 fresh processes a build (a diagnostic run,
+not committed; DynamoDB Local warmed by 3,000 records), the first request's extra
+function CPU over the second's went from +35 and +21 us at fe8cc1e to +3 and +15 us
+with the adapter and the stack, and its page faults from 7 to 0 or 1 (the one left is
+glibc's `setenv` of the trace id, in lambda_runtime). Ten interleaved runs of this
+benchmark for each build put that extra CPU at a median of +9.5 us before the request
+span and +1.5 us after it.
+
+The first request's extra wall time is still about 0.1 ms: most of it is DynamoDB Local
+answering the first transaction after the probe more slowly than the second, and the
+rest the function's wall time around its CPU (waking on the event and on the answer).
+DynamoDB Local answers more slowly after a lull and faster as it gets busy again. In
 the same diagnostic with four transactions a process after the probe, the first one's
 answer took +29 us over the second's, the third's -22 us and the fourth's -25 us (with
-a read as the probe instead, the first took +53 us). SPEC §8 allows one request at init,
-and a warm-up cannot reach the rest without a real request.
+a read as the probe instead, the first took +53 us). With 30 ms of quiet before each
+process (the one before it killed and waited for), DynamoDB Local's part of the
+difference grew to +186, +212 and +201 us, against +31, +78 and +51 us in the
+interleaved runs without. Keeping DynamoDB Local's side of each connection from one
+process to the next (the proxy reusing its upstream connections) did not remove it
+reliably (-6 to +86 us over seven runs), so it is not the connection's age alone. SPEC
+§8 allows one request at init, and a warm-up cannot reach the rest without a real
+request.
 
 ```
 {summary}
@@ -213,7 +227,7 @@ a share of a core and waits on DynamoDB's real latency, so treat it as a floor.
 
 `tests/examples/bill_load.rs`: one subscriber-month of 10,000 calls fetched whole
 (`limit=1000`, 10 pages) from `target/release/bills` run as Lambda runs it, against
-DynamoDB Local, 20 times after one warm-up; CPU is the bills process's, from /proc.
+DynamoDB Local, {bill_runs} times after one warm-up; CPU is the bills process's, from /proc.
 
 ```
 {bill.strip()}

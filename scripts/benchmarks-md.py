@@ -187,16 +187,20 @@ span and +1.5 us after it.
 The first request's extra wall time is still about 0.1 ms: most of it is DynamoDB Local
 answering the first transaction after the probe more slowly than the second, and the
 rest the function's wall time around its CPU (waking on the event and on the answer).
-DynamoDB Local answers more slowly after a lull and faster as it gets busy again. In
-the same diagnostic with four transactions a process after the probe, the first one's
-answer took +29 us over the second's, the third's -22 us and the fourth's -25 us (with
-a read as the probe instead, the first took +53 us). With 30 ms of quiet before each
-process (the one before it killed and waited for), DynamoDB Local's part of the
-difference grew to +186, +212 and +201 us, against +31, +78 and +51 us in the
-interleaved runs without. Keeping DynamoDB Local's side of each connection from one
-process to the next (the proxy reusing its upstream connections) did not remove it
-reliably (-6 to +86 us over seven runs), so it is not the connection's age alone. SPEC
-§8 allows one request at init, and a warm-up cannot reach the rest without a real
+In the same diagnostic with four transactions a process after the probe, the first
+one's answer took +29 us over the second's, the third's -22 us and the fourth's -25 us
+(with a read as the probe instead, the first took +53 us). What makes DynamoDB Local's
+part, three diagnostics (interleaved with runs without them) do not settle:
+
+- 30 ms of quiet before each process (the one before it killed and waited for): +186,
+  +212 and +201 us, against +31, +78 and +51 us without;
+- a read sent to DynamoDB Local every millisecond on another connection: +145, +87 and
+  +23 us, the whole difference +0.18, +0.14 and +0.21 ms, against +0.07, +0.05 and
+  +0.08 ms without;
+- DynamoDB Local's side of each connection kept from one process to the next (the proxy
+  reusing its upstream connections): -6 to +86 us over seven runs.
+
+SPEC §8 allows one request at init, and a warm-up cannot reach the rest without a real
 request.
 
 ```

@@ -324,6 +324,22 @@ fn index_position(
     key
 }
 
+/// Whether a cancelled transaction's action may pass when tried again: it was only
+/// cancelled, its condition failed (the write is decided afresh), or it met another
+/// transaction or throttling.
+fn may_pass_when_tried_again(reason: &Reason) -> bool {
+    matches!(
+        reason.code.as_deref(),
+        None | Some(
+            "None"
+                | "ConditionalCheckFailed"
+                | "TransactionConflict"
+                | "ThrottlingError"
+                | "ProvisionedThroughputExceeded"
+        )
+    )
+}
+
 fn failed(reason: Option<&Reason>) -> Option<&Reason> {
     reason.filter(|r| r.code.as_deref() == Some("ConditionalCheckFailed"))
 }
@@ -344,6 +360,11 @@ fn write_errors(err: WireError, writes: &[(usize, bool)]) -> Vec<WriteRejected> 
     let Some(reasons) = err.cancellation_reasons() else {
         return all(WriteRejected::Failed(storage_error("TransactWriteItems", failure, &err)));
     };
+    // A reason no retry changes (a request DynamoDB finds invalid, say) is a bug to
+    // report, not contention to wait out.
+    if !reasons.iter().all(may_pass_when_tried_again) {
+        return all(WriteRejected::Failed(storage_error("TransactWriteItems", failure, &err)));
+    }
     let mut offset = 0;
     let rejections: Vec<Option<WriteRejected>> = writes
         .iter()
@@ -693,5 +714,59 @@ impl Store {
         let units = self.wire.transact_write_items(&items).await?;
         metrics::add_capacity(Metric::WriteCapacityUnits, Some(units));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> WireError {
+        WireError::Answered {
+            status: 400,
+            code: Some("TransactionCanceledException".into()),
+            message: format!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                codes.join(", ")
+            ),
+            reasons: codes.iter().map(|code| Reason { code: Some((*code).into()), item: None }).collect(),
+        }
+    }
+
+    fn is_contention(rejected: &WriteRejected) -> bool {
+        matches!(rejected, WriteRejected::Contention)
+    }
+
+    fn is_internal(rejected: &WriteRejected) -> bool {
+        matches!(rejected, WriteRejected::Failed(error) if error.status() == 500)
+    }
+
+    fn is_conflict(rejected: &WriteRejected) -> bool {
+        matches!(rejected, WriteRejected::Conflict { call: Some(_), .. })
+    }
+
+    fn is_cancelled(rejected: &WriteRejected) -> bool {
+        matches!(rejected, WriteRejected::Cancelled)
+    }
+
+    #[test]
+    fn a_cancelled_transaction_is_tried_again_only_when_a_retry_may_pass() {
+        // Two record writes of one action each; the reasons come in action order.
+        type Expected = [fn(&WriteRejected) -> bool; 2];
+        let cases: [(&[&str], Expected); 6] = [
+            (&["TransactionConflict", "None"], [is_contention, is_contention]),
+            (&["None", "ThrottlingError"], [is_contention, is_contention]),
+            (&["ProvisionedThroughputExceeded", "None"], [is_contention, is_contention]),
+            (&["ConditionalCheckFailed", "None"], [is_conflict, is_cancelled]),
+            (&["None", "ValidationError"], [is_internal, is_internal]),
+            (&["ItemCollectionSizeLimitExceeded", "ConditionalCheckFailed"], [is_internal, is_internal]),
+        ];
+        for (codes, expected) in cases {
+            let rejected = write_errors(cancelled(codes), &[(1, false), (1, false)]);
+            assert_eq!(rejected.len(), 2, "{codes:?}");
+            for (rejected, expected) in rejected.iter().zip(expected) {
+                assert!(expected(rejected), "{codes:?}: {rejected:?}");
+            }
+        }
     }
 }

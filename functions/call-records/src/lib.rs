@@ -94,13 +94,14 @@ const WARM_UP_REQUESTS: [(&str, &str); 2] = [
 /// API's headers, goes through lambda_http's adapter (the request made from the
 /// event, the handler, the response made for API Gateway) inside the runtime's
 /// request span, which its log lines carry, and its response is written as the JSON
-/// the runtime posts, all with the log held back. The first request then runs on code and memory they have already brought
-/// in, and on stack already mapped, closer to the second's time (issue 13;
-/// BENCHMARKS.md has what is left). Neither stores anything, and the held-back log
-/// writes nothing. The JSON of their responses comes back, for the tests to show
-/// they went the whole way.
+/// the runtime posts, all with the log held back. The first request then runs on
+/// code and memory they have already brought in, and on stack already mapped,
+/// closer to the second's time (issue 13; BENCHMARKS.md has what is left). Neither
+/// stores anything, and the held-back log writes nothing. The JSON of their
+/// responses comes back, for the tests to show they went the whole way.
 pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Vec<u8>>, Error> {
     let mut service = Adapter::from(service_fn(|request| handle(store, config, request)));
+    let headers = warm_up_headers();
     let mut answers = Vec::new();
     for (path, body) in WARM_UP_REQUESTS {
         let event = serde_json::json!({
@@ -113,7 +114,7 @@ pub async fn warm_up(store: &Store, config: &Config) -> Result<Vec<Vec<u8>>, Err
             "isBase64Encoded": false,
         });
         let event: LambdaRequest = serde_json::from_slice(&serde_json::to_vec(&event)?)?;
-        let context = Context::new("warm-up", Arc::default(), &warm_up_headers())?;
+        let context = Context::new("warm-up", Arc::default(), &headers)?;
         let span = request_span(&context);
         let response = log::held_back(service.call(LambdaEvent::new(event, context)).instrument(span)).await?;
         answers.push(serde_json::to_vec(&response)?);

@@ -331,17 +331,16 @@ fn may_pass_when_tried_again(reason: &Reason) -> bool {
     matches!(
         reason.code.as_deref(),
         None | Some(
-            "None"
-                | "ConditionalCheckFailed"
-                | "TransactionConflict"
-                | "ThrottlingError"
-                | "ProvisionedThroughputExceeded"
+            "None" | CONDITION_FAILED | "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
         )
     )
 }
 
+/// The cancellation reason of an action whose condition failed.
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
 fn failed(reason: Option<&Reason>) -> Option<&Reason> {
-    reason.filter(|r| r.code.as_deref() == Some("ConditionalCheckFailed"))
+    reason.filter(|r| r.code.as_deref() == Some(CONDITION_FAILED))
 }
 
 /// Why a transaction was not applied, for each record write in it, given as the
@@ -357,14 +356,12 @@ fn write_errors(err: WireError, writes: &[(usize, bool)]) -> Vec<WriteRejected> 
         tracing::warn!(error = %err, "TransactWriteItems: throttled");
         return all(WriteRejected::Contention);
     }
-    let Some(reasons) = err.cancellation_reasons() else {
+    // Not a cancellation, or one for a reason no retry changes (a request DynamoDB
+    // finds invalid, say): a failure to report, not contention to wait out.
+    let retriable = |reasons: &&[Reason]| reasons.iter().all(may_pass_when_tried_again);
+    let Some(reasons) = err.cancellation_reasons().filter(retriable) else {
         return all(WriteRejected::Failed(storage_error("TransactWriteItems", failure, &err)));
     };
-    // A reason no retry changes (a request DynamoDB finds invalid, say) is a bug to
-    // report, not contention to wait out.
-    if !reasons.iter().all(may_pass_when_tried_again) {
-        return all(WriteRejected::Failed(storage_error("TransactWriteItems", failure, &err)));
-    }
     let mut offset = 0;
     let rejections: Vec<Option<WriteRejected>> = writes
         .iter()

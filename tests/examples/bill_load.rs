@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use callbill_tests::runtime_api::Function;
-use callbill_tests::{TestApi, event, load_calls};
+use callbill_tests::{TestApi, event, load_calls, median};
 use serde_json::Value;
 
 const CALLS: u64 = 10_000;
@@ -74,10 +74,6 @@ async fn main() {
             reads.push(function.capacity().read - capacity.read);
         }
     }
-    let median = |samples: &mut Vec<Duration>| {
-        samples.sort();
-        samples[samples.len() / 2]
-    };
     let (wall, cpu) = (median(&mut wall), cpu / RUNS as u32);
     println!("bill of {CALLS} calls, {RUNS} runs, limit=1000, from {}:", binary.display());
     println!("  median wall time per whole bill: {wall:.1?} ({:.1?} a page)", wall / 10);

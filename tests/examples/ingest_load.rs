@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use callbill_tests::runtime_api::{Answer, Function};
-use callbill_tests::{Exchange, delay_proxy, endpoint, event};
+use callbill_tests::{Exchange, delay_proxy, endpoint, event, median};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -332,12 +332,6 @@ async fn cpu_a_request(function: &Function, method: &str, path: &str, body: Opti
         assert!(matches!(answer.response["statusCode"].as_u64(), Some(400 | 404)), "{path}: {}", answer.response);
     }
     (function.cpu_time() - cpu) / BREAKDOWN_REQUESTS
-}
-
-/// The middle of `samples`, which it leaves sorted.
-fn median<T: Copy + PartialOrd>(samples: &mut [T]) -> T {
-    samples.sort_by(|a, b| a.partial_cmp(b).expect("no sample is NaN"));
-    samples[samples.len() / 2]
 }
 
 fn micros(duration: Duration) -> f64 {

@@ -346,6 +346,13 @@ impl Relay for Stall {
     }
 }
 
+/// The middle of `samples` (not empty), which it leaves sorted: the benchmarks' one
+/// summary of times and counts.
+pub fn median<T: Copy + PartialOrd>(samples: &mut [T]) -> T {
+    samples.sort_by(|a, b| a.partial_cmp(b).expect("no sample is NaN"));
+    samples[samples.len() / 2]
+}
+
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
@@ -365,8 +372,7 @@ impl DelayProxy {
     /// The median time a request was held, to show the delay is the one asked for.
     pub fn median_hold(&self) -> std::time::Duration {
         let mut held: Vec<_> = self.exchanges().iter().flatten().map(Exchange::held).collect();
-        held.sort();
-        held.get(held.len() / 2).copied().unwrap_or_default()
+        if held.is_empty() { std::time::Duration::ZERO } else { median(&mut held) }
     }
 
     /// Each connection's exchanges so far, connections in the order they were

@@ -11,7 +11,10 @@
 //! - the first and second request of fresh processes behind that proxy: their
 //!   time, CPU and page faults, and where the difference between them is, split
 //!   on the proxy's clock (the function before and after DynamoDB, the hold,
-//!   DynamoDB Local's answer, the relay);
+//!   DynamoDB Local's answer, the relay); with the second request right away, and
+//!   after another process's start-up, as the first came after its own;
+//! - DynamoDB Local alone: its answer to a transaction after as long without a
+//!   write as before those first requests, and as before the second ones;
 //! - where a request's CPU goes: a refused record (no DynamoDB request) and a read
 //!   of an unknown call (one GetItem), one request at a time;
 //! - DynamoDB capacity units per completed call, from the function's metric lines.
@@ -20,10 +23,12 @@
 //! `INGEST_SINGLE_ONLY` stops after the single-record run (for profiling it).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use callbill::store::schema::PARTITION_KEY;
 use callbill_tests::runtime_api::{Answer, Function};
-use callbill_tests::{Exchange, delay_proxy, endpoint, event, median};
+use callbill_tests::{Exchange, delay_proxy, endpoint, event, median, sleep_precisely};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -35,6 +40,7 @@ const BREAKDOWN_REQUESTS: u32 = 2_000;
 const FIRST_REQUEST_PROCESSES: usize = 101;
 const BATCHES_AT_5MS: u64 = 20;
 const DELAY: Duration = Duration::from_millis(5);
+const QUIET_ROUNDS: u32 = 50;
 
 #[tokio::main]
 async fn main() {
@@ -136,66 +142,62 @@ async fn main() {
     // Each process opens one DynamoDB connection at init: its probe, then one
     // transaction for each start record. The proxy's clock splits each request's
     // time into the function's part before its transaction, the hold, DynamoDB
-    // Local's answer, the relay back and the function's part after it.
+    // Local's answer, the relay back and the function's part after it. Processes
+    // alternate between the second request right away and after another start-up.
     let connections_before = proxy.exchanges().len();
-    let mut pairs = Vec::new();
-    for _ in 0..FIRST_REQUEST_PROCESSES {
+    let mut processes = Vec::new();
+    for process in 0..2 * FIRST_REQUEST_PROCESSES {
+        let second_request =
+            if process % 2 == 0 { SecondRequest::RightAway } else { SecondRequest::AfterAnotherStartUp };
         let mut function = start(proxy.url.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);
         let first = timed_post(&function, &two[0]).await;
+        if second_request == SecondRequest::AfterAnotherStartUp {
+            start(proxy.url.clone()).await.init_time().await;
+        }
         let second = timed_post(&function, &two[1]).await;
-        pairs.push((first, second));
+        processes.push((second_request, first, second));
     }
-    let exchanges = proxy.exchanges().split_off(connections_before);
+    // The other start-ups' connections carry their probe alone.
+    let (exchanges, probes_alone): (Vec<_>, Vec<_>) =
+        proxy.exchanges().split_off(connections_before).into_iter().partition(|e| e.len() == 3);
     assert!(
-        exchanges.len() == FIRST_REQUEST_PROCESSES && exchanges.iter().all(|e| e.len() == 3),
-        "one connection a process, with the probe and two transactions: {exchanges:?}"
+        exchanges.len() == processes.len() && probes_alone.iter().all(|e| e.len() == 1),
+        "one connection a process, with the probe and two transactions: {exchanges:?}; {probes_alone:?}"
     );
-    let requests: Vec<(Split, Split)> = pairs
-        .into_iter()
-        .zip(&exchanges)
-        .map(|((first, second), exchanges)| (Split::of(first, exchanges[1]), Split::of(second, exchanges[2])))
-        .collect();
-    let firsts = |part: fn(&Split) -> f64| requests.iter().map(|(first, _)| part(first)).collect::<Vec<_>>();
-    let seconds = |part: fn(&Split) -> f64| requests.iter().map(|(_, second)| part(second)).collect::<Vec<_>>();
-    let paired = |part: fn(&Split) -> f64| {
-        median(&mut requests.iter().map(|(first, second)| part(first) - part(second)).collect::<Vec<_>>())
+    // How long DynamoDB Local wrote nothing before each request of the processes
+    // that sent their second right away (a first request's: since the process
+    // before it; the probe between writes nothing).
+    let quiet = |process: usize, request: usize| {
+        let before = if request == 1 { exchanges[process - 1][2].answered } else { exchanges[process][1].answered };
+        exchanges[process][request].passed - before
     };
+    let sent_right_away = (2..processes.len()).step_by(2);
+    let quiet_before_first = median(&mut sent_right_away.clone().map(|p| quiet(p, 1)).collect::<Vec<_>>());
+    let quiet_before_second = median(&mut sent_right_away.map(|p| quiet(p, 2)).collect::<Vec<_>>());
+    let mut right_away = Vec::new();
+    let mut after_another_start_up = Vec::new();
+    for ((second_request, first, second), exchanges) in processes.into_iter().zip(&exchanges) {
+        let pair = (Split::of(first, exchanges[1]), Split::of(second, exchanges[2]));
+        match second_request {
+            SecondRequest::RightAway => right_away.push(pair),
+            SecondRequest::AfterAnotherStartUp => after_another_start_up.push(pair),
+        }
+    }
+    report_first_requests("", &right_away);
+    report_first_requests("after another start-up: ", &after_another_start_up);
+
+    let (sooner, later) = transactions_after(store.client(), &table, quiet_before_second, quiet_before_first).await;
     println!(
-        "function CPU of the first request after init: median {:.0} us; of the second: median {:.0} us; \
-         a process's first minus its second: median {:+.0} us",
-        median(&mut firsts(|s| s.cpu_us)),
-        median(&mut seconds(|s| s.cpu_us)),
-        paired(|s| s.cpu_us),
-    );
-    println!(
-        "page faults of the first request after init: median {:.0}; of the second: median {:.0}",
-        median(&mut firsts(|s| s.faults)),
-        median(&mut seconds(|s| s.faults)),
-    );
-    let mut first_times = firsts(|s| s.total_us / 1e3);
-    let first_median = median(&mut first_times);
-    let quartile = |q: usize| first_times[(first_times.len() - 1) * q / 4];
-    println!(
-        "first request after init @5ms, {FIRST_REQUEST_PROCESSES} fresh processes: median {:.1}ms (middle half {:.1}–{:.1}ms, slowest {:.1}ms); \
-         second: median {:.1}ms; a process's first minus its second: median {:+.2} ms",
-        first_median,
-        quartile(1),
-        quartile(3),
-        quartile(4),
-        median(&mut seconds(|s| s.total_us / 1e3)),
-        paired(|s| s.total_us / 1e3),
-    );
-    println!(
-        "of that, a process's first minus its second (medians): the function before DynamoDB {:+.0} us, \
-         the proxy's hold {:+.0} us, DynamoDB Local's answer {:+.0} us, the proxy's relay {:+.0} us, \
-         the function after DynamoDB {:+.0} us",
-        paired(|s| s.before_us),
-        paired(|s| s.held_us),
-        paired(|s| s.upstream_us),
-        paired(|s| s.relay_us),
-        paired(|s| s.after_us),
+        "DynamoDB Local alone (no function, no proxy), {QUIET_ROUNDS} transactions each: answered {:.0} us after \
+         {:.1?} without a write (as before a second request), {:.0} us after {:.1?} (as before a first); \
+         medians, the later {:+.0} us",
+        micros(sooner),
+        quiet_before_second,
+        micros(later),
+        quiet_before_first,
+        micros(later) - micros(sooner),
     );
 
     println!(
@@ -205,6 +207,100 @@ async fn main() {
         millis(batch100),
         millis(init),
     );
+}
+
+/// When a fresh process gets its second request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecondRequest {
+    /// As soon as its first is answered.
+    RightAway,
+    /// After another process has started and initialised, as its first came after
+    /// its own start-up: the machine does the same work between the answer before
+    /// and either request, and DynamoDB Local sees one probe and no write.
+    AfterAnotherStartUp,
+}
+
+/// The first and second requests of fresh processes, each line begun with `prefix`.
+fn report_first_requests(prefix: &str, requests: &[(Split, Split)]) {
+    let firsts = |part: fn(&Split) -> f64| requests.iter().map(|(first, _)| part(first)).collect::<Vec<_>>();
+    let seconds = |part: fn(&Split) -> f64| requests.iter().map(|(_, second)| part(second)).collect::<Vec<_>>();
+    let paired = |part: fn(&Split) -> f64| {
+        median(&mut requests.iter().map(|(first, second)| part(first) - part(second)).collect::<Vec<_>>())
+    };
+    println!(
+        "{prefix}function CPU of the first request after init: median {:.0} us; of the second: median {:.0} us; \
+         a process's first minus its second: median {:+.0} us",
+        median(&mut firsts(|s| s.cpu_us)),
+        median(&mut seconds(|s| s.cpu_us)),
+        paired(|s| s.cpu_us),
+    );
+    println!(
+        "{prefix}page faults of the first request after init: median {:.0}; of the second: median {:.0}",
+        median(&mut firsts(|s| s.faults)),
+        median(&mut seconds(|s| s.faults)),
+    );
+    let mut first_times = firsts(|s| s.total_us / 1e3);
+    let first_median = median(&mut first_times);
+    let quartile = |q: usize| first_times[(first_times.len() - 1) * q / 4];
+    println!(
+        "{prefix}first request after init @5ms, {} fresh processes: median {:.1}ms (middle half {:.1}–{:.1}ms, slowest {:.1}ms); \
+         second: median {:.1}ms; a process's first minus its second: median {:+.2} ms",
+        requests.len(),
+        first_median,
+        quartile(1),
+        quartile(3),
+        quartile(4),
+        median(&mut seconds(|s| s.total_us / 1e3)),
+        paired(|s| s.total_us / 1e3),
+    );
+    println!(
+        "{prefix}of that, a process's first minus its second (medians): the function before DynamoDB {:+.0} us, \
+         the proxy's hold {:+.0} us, DynamoDB Local's answer {:+.0} us, the proxy's relay {:+.0} us, \
+         the function after DynamoDB {:+.0} us",
+        paired(|s| s.before_us),
+        paired(|s| s.held_us),
+        paired(|s| s.upstream_us),
+        paired(|s| s.relay_us),
+        paired(|s| s.after_us),
+    );
+}
+
+/// The median time DynamoDB Local takes to answer a transaction of two new items
+/// that comes `sooner` after the one before it, and one that comes `later`: the
+/// same client, connection and table, no function and no proxy, [`QUIET_ROUNDS`]
+/// rounds of one of each in a random order.
+async fn transactions_after(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    sooner: Duration,
+    later: Duration,
+) -> (Duration, Duration) {
+    let transaction = || {
+        let put = |kind: &str| {
+            let put = Put::builder()
+                .table_name(table)
+                .item(PARTITION_KEY, AttributeValue::S(format!("QUIET#{kind}#{:016x}", fastrand::u64(..))))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .build()
+                .expect("table, item and condition are set");
+            TransactWriteItem::builder().put(put).build()
+        };
+        client.transact_write_items().transact_items(put("call")).transact_items(put("record")).send()
+    };
+    let (mut sooner_times, mut later_times) = (Vec::new(), Vec::new());
+    for _ in 0..QUIET_ROUNDS {
+        let mut quiets = [(sooner, &mut sooner_times), (later, &mut later_times)];
+        fastrand::shuffle(&mut quiets);
+        for (quiet, times) in quiets {
+            transaction().await.expect("DynamoDB Local writes");
+            sleep_precisely(quiet).await;
+            let sent = Instant::now();
+            transaction().await.expect("DynamoDB Local writes");
+            times.push(sent.elapsed());
+        }
+    }
+    (median(&mut sooner_times), median(&mut later_times))
 }
 
 /// A start record posted to a fresh process behind the delay proxy: its answer, and
@@ -238,7 +334,7 @@ struct Split {
 impl Split {
     fn of(timed: Timed, exchange: Exchange) -> Split {
         let Timed { answer, cpu, faults } = timed;
-        let answered = answer.handed + answer.in_function;
+        let answered = answer.answered();
         Split {
             total_us: micros(answer.in_function),
             before_us: micros(exchange.arrived - answer.handed),

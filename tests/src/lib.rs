@@ -420,7 +420,7 @@ impl Exchange {
 impl Relay for Delay {
     async fn before(&self, way: Way, _: &[u8]) {
         if way == Way::Request {
-            hold(self.delay).await;
+            sleep_precisely(self.delay).await;
         }
     }
 
@@ -432,7 +432,7 @@ impl Relay for Delay {
 /// Waits `delay` to within about a tenth of a millisecond. Tokio's timer counts
 /// whole milliseconds and rounds up (a 5 ms sleep took 6.1 ms), so it sleeps all
 /// but the last two milliseconds and a thread of the blocking pool sleeps the rest.
-async fn hold(delay: std::time::Duration) {
+pub async fn sleep_precisely(delay: std::time::Duration) {
     const TIMER_SLACK: std::time::Duration = std::time::Duration::from_millis(2);
     let until = std::time::Instant::now() + delay;
     tokio::time::sleep(delay.saturating_sub(TIMER_SLACK)).await;

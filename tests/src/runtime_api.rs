@@ -31,6 +31,13 @@ pub struct Answer {
     pub in_function: Duration,
 }
 
+impl Answer {
+    /// When the function answered.
+    pub fn answered(&self) -> Instant {
+        self.handed + self.in_function
+    }
+}
+
 struct Invocation {
     event: String,
     answer: oneshot::Sender<Answer>,

@@ -48,7 +48,7 @@ async fn main() {
     // /proc counts CPU in ticks of 10 ms: the runs' total, divided, is the figure.
     let mut cpu = Duration::ZERO;
     for run in 0..=RUNS {
-        let (started, cpu_started, capacity) = (Instant::now(), function.cpu_time(), function.capacity());
+        let (started, cpu_started, capacity) = (Instant::now(), function.cpu_time(), function.capacity().await);
         let mut cursor: Option<String> = None;
         let (mut lines, mut pages) = (0, 0);
         loop {
@@ -71,7 +71,7 @@ async fn main() {
         if run > 0 {
             wall.push(started.elapsed());
             cpu += function.cpu_time() - cpu_started;
-            reads.push(function.capacity().read - capacity.read);
+            reads.push(function.capacity().await.read - capacity.read);
         }
     }
     let (wall, cpu) = (median(&mut wall), cpu / RUNS as u32);

@@ -78,10 +78,10 @@ async fn main() {
     function.init_time().await;
     let warm_up = records(&mut next_call, 10);
     post_singles(&function, warm_up).await;
-    let (cpu, capacity) = (function.cpu_time(), function.capacity());
+    let (cpu, capacity) = (function.cpu_time(), function.capacity().await);
     let mut single_times = post_singles(&function, records(&mut next_call, CALLS)).await;
     let single = (function.cpu_time() - cpu) / (2 * CALLS as u32);
-    let (after, calls) = (function.capacity(), CALLS as f64);
+    let (after, calls) = (function.capacity().await, CALLS as f64);
     let (wcu, rcu) = ((after.write - capacity.write) / calls, (after.read - capacity.read) / calls);
     println!(
         "single: {} records, {:.0} us CPU a record, median {:.2?} a request; {wcu:.2} WCU and {rcu:.2} RCU a call",

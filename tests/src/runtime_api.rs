@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// What the function answered to one event, when it took the event, and how long it
@@ -61,7 +62,9 @@ pub struct Function {
     invocations: mpsc::Sender<Invocation>,
     started: Instant,
     first_poll: watch::Receiver<Option<Instant>>,
-    capacity: Arc<Mutex<Capacity>>,
+    log: LogReader,
+    /// The events it has answered.
+    answered: AtomicU64,
 }
 
 /// DynamoDB capacity units the function reported in its metric lines.
@@ -101,23 +104,15 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            // Every request line is read (LogReader), whatever RUST_LOG says.
+            .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let capacity = Arc::new(Mutex::new(Capacity::default()));
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let counted = capacity.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                let Ok(logged) = serde_json::from_str::<Value>(&line) else { continue };
-                let mut capacity = counted.lock().unwrap();
-                capacity.read += logged["ReadCapacityUnits"].as_f64().unwrap_or(0.0);
-                capacity.write += logged["WriteCapacityUnits"].as_f64().unwrap_or(0.0);
-            }
-        });
-        Function { child, invocations, started, first_poll: first_poll_seen, capacity }
+        let log = LogReader::start(child.stdout.take().unwrap());
+        Function { child, invocations, started, first_poll: first_poll_seen, log, answered: AtomicU64::new(0) }
     }
 
     /// From starting the process to its first poll for an event: Lambda's init phase.
@@ -135,10 +130,12 @@ impl Function {
     pub async fn invoke(&self, event: &Value) -> Answer {
         let (answer, answered) = oneshot::channel();
         self.invocations.send(Invocation { event: event.to_string(), answer }).await.unwrap();
-        tokio::time::timeout(Duration::from_secs(60), answered)
+        let answer = tokio::time::timeout(Duration::from_secs(60), answered)
             .await
             .expect("the function answers within 60 s")
-            .expect("the function answered")
+            .expect("the function answered");
+        self.answered.fetch_add(1, Ordering::SeqCst);
+        answer
     }
 
     /// The CPU time (user and system, every thread) the process has used so far.
@@ -174,9 +171,54 @@ impl Function {
         Duration::from_nanos(nanos)
     }
 
-    /// The capacity units the function has reported so far.
-    pub fn capacity(&self) -> Capacity {
-        *self.capacity.lock().unwrap()
+    /// The capacity units the function has reported for the events it has answered.
+    pub async fn capacity(&self) -> Capacity {
+        self.log.capacity_after(self.answered.load(Ordering::SeqCst)).await
+    }
+}
+
+/// What a function's log lines have reported so far.
+#[derive(Debug, Default, Clone, Copy)]
+struct Logged {
+    capacity: Capacity,
+    /// Its request lines: one for each event it answers, written before the answer.
+    requests: u64,
+}
+
+/// Reads a function's log lines as they come, for the capacity units in its metric
+/// lines and the number of its request lines.
+struct LogReader {
+    logged: watch::Receiver<Logged>,
+}
+
+impl LogReader {
+    fn start(output: impl AsyncRead + Unpin + Send + 'static) -> LogReader {
+        let (sender, logged) = watch::channel(Logged::default());
+        let mut lines = BufReader::new(output).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(line) = serde_json::from_str::<Value>(&line) else { continue };
+                sender.send_modify(|logged| {
+                    logged.capacity.read += line["ReadCapacityUnits"].as_f64().unwrap_or(0.0);
+                    logged.capacity.write += line["WriteCapacityUnits"].as_f64().unwrap_or(0.0);
+                    logged.requests += u64::from(line["fields"]["message"] == "request");
+                });
+            }
+        });
+        LogReader { logged }
+    }
+
+    /// The capacity units reported by the time the lines of `answered` requests
+    /// have been read. A request's lines reach the pipe before its answer, but this
+    /// reader may take them after the answer has come.
+    async fn capacity_after(&self, answered: u64) -> Capacity {
+        let mut logged = self.logged.clone();
+        let read = logged.wait_for(|logged| logged.requests >= answered);
+        tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .unwrap_or_else(|_| panic!("no log lines of {answered} requests in 10 s (is the log level below INFO?)"))
+            .expect("the function's output is read until it ends")
+            .capacity
     }
 }
 
@@ -238,4 +280,45 @@ async fn serve(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Respo
 
 fn status(code: u16) -> Response<Full<Bytes>> {
     Response::builder().status(code).body(Full::new(Bytes::new())).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    const REQUEST_LINE: &str = r#"{"level":"INFO","fields":{"message":"request","route":"start"}}"#;
+
+    fn metric_line(write_units: f64) -> String {
+        format!(r#"{{"_aws":{{}},"Function":"call-records","WriteCapacityUnits":{write_units}}}"#)
+    }
+
+    #[tokio::test]
+    async fn capacity_waits_for_the_log_lines_of_every_answered_request() {
+        let (mut function_output, harness_end) = tokio::io::duplex(4096);
+        let log = LogReader::start(harness_end);
+        // Two requests answered; the log lines of only the first have been read.
+        let first = format!("{}\n{REQUEST_LINE}\n", metric_line(6.0));
+        function_output.write_all(first.as_bytes()).await.unwrap();
+        let capacity = log.capacity_after(2);
+        tokio::pin!(capacity);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), &mut capacity).await.is_err(),
+            "answered before the second request's lines were read"
+        );
+        let second = format!("{}\n{REQUEST_LINE}\n", metric_line(6.0));
+        function_output.write_all(second.as_bytes()).await.unwrap();
+        let capacity = tokio::time::timeout(Duration::from_secs(5), capacity).await.expect("both requests' lines read");
+        assert_eq!((capacity.read, capacity.write), (0.0, 12.0));
+    }
+
+    #[tokio::test]
+    async fn lines_that_are_not_json_are_skipped() {
+        let (mut function_output, harness_end) = tokio::io::duplex(4096);
+        let log = LogReader::start(harness_end);
+        let lines = format!("not json\n{}\n{REQUEST_LINE}\n", metric_line(0.5));
+        function_output.write_all(lines.as_bytes()).await.unwrap();
+        let capacity = tokio::time::timeout(Duration::from_secs(5), log.capacity_after(1)).await.expect("read");
+        assert_eq!(capacity.write, 0.5);
+    }
 }

@@ -16,14 +16,16 @@ LAMBDA_GB_SECOND, LAMBDA_REQUESTS, HTTP_API_REQUESTS = 0.0000133334, 0.20, 1.00
 MEMORY_GB = 256 / 1024  # template.yaml's MemorySize
 RECORDS_PER_BATCH = 100
 
-# Measured twice on 82220f7 (`CALL_RECORDS_BIN=<its release build>`, the same run):
-# the range of the two. The bill: issue 13's figure, and 50 ms at 925e2e2, the first
-# commit whose bill run serves the release binary (one thread already).
+# Measured three times on 82220f7 (`CALL_RECORDS_BIN=<its release build>`, the same
+# run, DynamoDB Local warmed first) on 2026-11-24: the range of the three; in brackets,
+# twice on 2026-11-23 with DynamoDB Local cold (and the proxy's 6.1 ms hold). It has no
+# start-up probe, and no capacity lines. The bill: issue 13's figure, and 50 ms at
+# 925e2e2, the first commit whose bill run serves the release binary (one thread already).
 BEFORE = {
-    "single": "785–845 us/record",
-    "batch": "405–465 us/record",
-    "batch100@5ms": "174–182 ms",
-    "init": "14.2–15.1 ms",
+    "single": "525–555 us/record (cold: 785–845)",
+    "batch": "305–310 us/record (cold: 405–465)",
+    "batch100@5ms": "124–137 ms (cold: 174–182)",
+    "init": "5.8–7.5 ms, no probe (cold: 14.2–15.1)",
     "first": "9.0 ms, second 8.7–8.8 ms",
     "bill": "58 ms (issue 13); 50 ms at 925e2e2",
 }
@@ -163,11 +165,19 @@ the event) about a tenth, the log lines a tenth, and the wire's signing, JSON an
 sending about a tenth.
 
 After: the median of three runs; each run's output follows. Before: the same run
-against the release build of commit 82220f7, twice; issue 13 measured 855 and 405
+against the release build of commit 82220f7, three times; issue 13 measured 855 and 405
 us/record with `cargo lambda watch --release`. On this 2-core machine DynamoDB Local's
 JVM shares the function's cores, and the function's CPU per record varies by a third
 between runs (345 to 570 us/record for the same single-record build in one evening),
-so compare medians. Back to back on 2026-11-23, before and after alternately (the
+so compare medians.
+
+Each run first sends 4,000 records (half single, half in batches) through a process that is
+then stopped, so that DynamoDB Local has compiled its hot code before anything is measured.
+A fresh DynamoDB Local's compiler threads take most of a core for its first several
+thousand requests; on two cores that slowed the function beside it: the same build, four
+runs on one DynamoDB Local on 2026-11-24, 220 us/record in the first, 185–195 in the three
+after it. Runs before 2026-11-24 evening, and the bracketed before figures, had a cold
+DynamoDB Local. Back to back on 2026-11-23, before and after alternately (cold, and the
 machine slower than when the before column was measured):
 
 | run | single us/record | batch us/record | batch100@5ms ms |

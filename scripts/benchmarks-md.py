@@ -52,9 +52,10 @@ def main(directory):
     def each(pattern, group=1):
         return median([float(re.search(pattern, run).group(group)) for run in runs])
     single_ms = each(r"median ([0-9.]+)ms a request")
-    # The first-request lines come twice: as they are for the second request right
-    # away, and begun with "after another start-up: " for the second request after
-    # another process's start-up.
+    # The first-request lines come three times: as they are for the second request
+    # right away, begun with "after another start-up: " for the second request after
+    # another process's start-up, and with "each after two writes: " for each
+    # request right after writes straight to DynamoDB Local.
     def first_requests(prefix):
         start = "(?m)^" + re.escape(prefix)
         times = start + r"first request after init @5ms, [0-9]+ fresh processes: median ([0-9.]+)ms .*second: median ([0-9.]+)ms"
@@ -78,6 +79,10 @@ def main(directory):
             f"paired {f['cpu'][2]:+.0f} us; page faults: first {f['faults'][0]:.0f}, second {f['faults'][1]:.0f}"
         )
     right_away, after_start_up = first_requests(""), first_requests("after another start-up: ")
+    after_writes = first_requests("each after two writes: ")
+    def function_part(f):
+        parts = re.findall(r"the function (?:before|after) DynamoDB ([-+0-9]+) us", f["split"])
+        return sum(int(p) for p in parts)
     def answer_part(f):
         return re.search(r"DynamoDB Local's answer ([-+0-9]+ us)", f["split"]).group(1)
     like_for_like = (
@@ -142,6 +147,7 @@ from its taking an event (`/next`) to its answer.
 | init: process start to first poll, with the start-up probe (median of {init_processes}) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 |
 | first request after init, 5 ms added, the second right after it (median of {first_processes} fresh processes; before: of 15) | {BEFORE['first']} | {first_requests_figures(right_away)} | first ≤ second |
 | the same, the second after another process's start-up, as the first came after its own (median of {after_start_up['processes']} more fresh processes, alternating with those above) | — | {first_requests_figures(after_start_up)} | first ≤ second |
+| the same, each request right after two writes straight to DynamoDB Local, 6 ms apart (median of {after_writes['processes']} more fresh processes, alternating with those above) | — | {first_requests_figures(after_writes)} | first ≤ second |
 | bills: CPU of the bills function for a 10,000-call bill in 10 pages (mean of {bill_runs}) | {BEFORE['bill']} | {bill_cpu.group(1) if bill_cpu else '?'} ms | ≤ 25 |
 
 The proxy holds each request {hold:.2f} ms (median): it sleeps on tokio's timer, which
@@ -243,6 +249,18 @@ work, and DynamoDB Local sees one probe and no write. Then the first minus the s
 median of {after_start_up['paired']:+.2f} ms, DynamoDB Local's answer {answer_part(after_start_up)} of it,
 and the function's CPU {after_start_up['cpu'][2]:+.0f} us.
 {like_for_like}.
+
+The third comparison takes most of DynamoDB Local's quiet spell out and leaves the
+function as it is back to back: each of another {after_writes['processes']} fresh processes gets each of its two requests
+right after two transactions of the run's own, straight to DynamoDB Local and 6 ms apart,
+as a second request comes after the first's (with one write before each, the first's
+was the slow one and the proxy's hold of the first request grew by 20 to 290 us). Then the
+first minus the second is a median of {after_writes['paired']:+.2f} ms, DynamoDB Local's answer
+{answer_part(after_writes)} of it, and the function's two parts, before and after DynamoDB,
+{function_part(after_writes):+d} us together ({function_part(right_away):+d} us back to back). That is the function's own. Init
+stores no record and answers no Runtime API event, so some code on a request's way
+(the parse of a transaction that succeeded, the post of an answer, among others) runs
+for the first time in the first request; this run does not split it further.
 
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the

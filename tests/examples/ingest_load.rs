@@ -13,8 +13,9 @@
 //! - the first and second request of fresh processes behind that proxy: their
 //!   time, CPU and page faults, and where the difference between them is, split
 //!   on the proxy's clock (the function before and after DynamoDB, the hold,
-//!   DynamoDB Local's answer, the relay); with the second request right away, and
-//!   after another process's start-up, as the first came after its own;
+//!   DynamoDB Local's answer, the relay); with the second request right away,
+//!   after another process's start-up (as the first came after its own), and
+//!   with each request right after writes straight to DynamoDB Local;
 //! - DynamoDB Local alone: its answer to a transaction after as long without a
 //!   write as before those first requests, and as before the second ones;
 //! - where a request's CPU goes: a refused record (no DynamoDB request) and a read
@@ -160,18 +161,24 @@ async fn main() {
     // alternate between the second request right away and after another start-up.
     let connections_before = proxy.exchanges().len();
     let mut processes = Vec::new();
-    for process in 0..2 * FIRST_REQUEST_PROCESSES {
-        let second_request =
-            if process % 2 == 0 { SecondRequest::RightAway } else { SecondRequest::AfterAnotherStartUp };
+    for process in 0..Pairing::ALL.len() * FIRST_REQUEST_PROCESSES {
+        let pairing = Pairing::ALL[process % Pairing::ALL.len()];
         let mut function = start(proxy.url.clone()).await;
         function.init_time().await;
         let two = one_record_a_call(&mut next_call, 2, true);
+        if pairing == Pairing::EachAfterWrites {
+            write_twice(store.client(), &table).await;
+        }
         let first = timed_post(&function, &two[0]).await;
-        if second_request == SecondRequest::AfterAnotherStartUp {
-            start(proxy.url.clone()).await.init_time().await;
+        match pairing {
+            Pairing::RightAway => {}
+            Pairing::AfterAnotherStartUp => {
+                start(proxy.url.clone()).await.init_time().await;
+            }
+            Pairing::EachAfterWrites => write_twice(store.client(), &table).await,
         }
         let second = timed_post(&function, &two[1]).await;
-        processes.push((second_request, first, second));
+        processes.push((pairing, first, second));
     }
     // The other start-ups' connections carry their probe alone.
     let (exchanges, probes_alone): (Vec<_>, Vec<_>) =
@@ -182,25 +189,26 @@ async fn main() {
     );
     // How long DynamoDB Local wrote nothing before each request of the processes
     // that sent their second right away (a first request's: since the process
-    // before it; the probe between writes nothing).
+    // before it, which wrote last through the proxy; the probe between writes nothing).
     let quiet = |process: usize, request: usize| {
         let before = if request == 1 { exchanges[process - 1][2].answered } else { exchanges[process][1].answered };
         exchanges[process][request].passed - before
     };
-    let sent_right_away = (2..processes.len()).step_by(2);
+    let sent_right_away = (1..processes.len()).filter(|&p| processes[p].0 == Pairing::RightAway);
     let quiet_before_first = median(&mut sent_right_away.clone().map(|p| quiet(p, 1)).collect::<Vec<_>>());
     let quiet_before_second = median(&mut sent_right_away.map(|p| quiet(p, 2)).collect::<Vec<_>>());
-    let mut right_away = Vec::new();
-    let mut after_another_start_up = Vec::new();
-    for ((second_request, first, second), exchanges) in processes.into_iter().zip(&exchanges) {
+    let (mut right_away, mut after_another_start_up, mut each_after_writes) = (Vec::new(), Vec::new(), Vec::new());
+    for ((pairing, first, second), exchanges) in processes.into_iter().zip(&exchanges) {
         let pair = (Split::of(first, exchanges[1]), Split::of(second, exchanges[2]));
-        match second_request {
-            SecondRequest::RightAway => right_away.push(pair),
-            SecondRequest::AfterAnotherStartUp => after_another_start_up.push(pair),
+        match pairing {
+            Pairing::RightAway => right_away.push(pair),
+            Pairing::AfterAnotherStartUp => after_another_start_up.push(pair),
+            Pairing::EachAfterWrites => each_after_writes.push(pair),
         }
     }
     report_first_requests("", &right_away);
     report_first_requests("after another start-up: ", &after_another_start_up);
+    report_first_requests("each after two writes: ", &each_after_writes);
 
     let (sooner, later) = transactions_after(store.client(), &table, quiet_before_second, quiet_before_first).await;
     println!(
@@ -223,15 +231,29 @@ async fn main() {
     );
 }
 
-/// When a fresh process gets its second request.
+/// When a fresh process gets its first and second requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SecondRequest {
-    /// As soon as its first is answered.
+enum Pairing {
+    /// The first once it has initialised, the second as soon as the first is answered.
     RightAway,
-    /// After another process has started and initialised, as its first came after
-    /// its own start-up: the machine does the same work between the answer before
-    /// and either request, and DynamoDB Local sees one probe and no write.
+    /// The second after another process has started and initialised, as the first
+    /// came after its own start-up: the machine does the same work between the
+    /// answer before and either request, and DynamoDB Local sees one probe and no write.
     AfterAnotherStartUp,
+    /// As [`Pairing::RightAway`], but each request right after two transactions
+    /// of the run's own, straight to DynamoDB Local and 6 ms apart, as a second
+    /// request sent right away comes after the first's. DynamoDB Local answers a
+    /// transaction more slowly the longer it has written nothing, and a first
+    /// request otherwise comes after a process start; the real service, writing
+    /// for others all the time, does not. (With one write before each request, the
+    /// first's was the slow one and DynamoDB Local's work after it delayed the
+    /// proxy's hold of the first request by 20 to 290 us.)
+    EachAfterWrites,
+}
+
+impl Pairing {
+    /// In the order the fresh processes take them, one after another.
+    const ALL: [Pairing; 3] = [Pairing::RightAway, Pairing::AfterAnotherStartUp, Pairing::EachAfterWrites];
 }
 
 /// The first and second requests of fresh processes, each line begun with `prefix`.
@@ -289,32 +311,42 @@ async fn transactions_after(
     sooner: Duration,
     later: Duration,
 ) -> (Duration, Duration) {
-    let transaction = || {
-        let put = |kind: &str| {
-            let put = Put::builder()
-                .table_name(table)
-                .item(PARTITION_KEY, AttributeValue::S(format!("QUIET#{kind}#{:016x}", fastrand::u64(..))))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .build()
-                .expect("table, item and condition are set");
-            TransactWriteItem::builder().put(put).build()
-        };
-        client.transact_write_items().transact_items(put("call")).transact_items(put("record")).send()
-    };
     let (mut sooner_times, mut later_times) = (Vec::new(), Vec::new());
     for _ in 0..QUIET_ROUNDS {
         let mut quiets = [(sooner, &mut sooner_times), (later, &mut later_times)];
         fastrand::shuffle(&mut quiets);
         for (quiet, times) in quiets {
-            transaction().await.expect("DynamoDB Local writes");
+            write_two_items(client, table).await;
             sleep_precisely(quiet).await;
             let sent = Instant::now();
-            transaction().await.expect("DynamoDB Local writes");
+            write_two_items(client, table).await;
             times.push(sent.elapsed());
         }
     }
     (median(&mut sooner_times), median(&mut later_times))
+}
+
+/// [`write_two_items`] twice, 6 ms apart.
+async fn write_twice(client: &aws_sdk_dynamodb::Client, table: &str) {
+    write_two_items(client, table).await;
+    sleep_precisely(Duration::from_millis(6)).await;
+    write_two_items(client, table).await;
+}
+
+/// One transaction of two new items, straight to DynamoDB Local.
+async fn write_two_items(client: &aws_sdk_dynamodb::Client, table: &str) {
+    let put = |kind: &str| {
+        let put = Put::builder()
+            .table_name(table)
+            .item(PARTITION_KEY, AttributeValue::S(format!("QUIET#{kind}#{:016x}", fastrand::u64(..))))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build()
+            .expect("table, item and condition are set");
+        TransactWriteItem::builder().put(put).build()
+    };
+    let transaction = client.transact_write_items().transact_items(put("call")).transact_items(put("record"));
+    transaction.send().await.expect("DynamoDB Local writes");
 }
 
 /// A start record posted to a fresh process behind the delay proxy: its answer, and

@@ -261,9 +261,10 @@ first minus the second is a median of {after_writes['paired']:+.2f} ms, DynamoDB
 and it is not in the handler: a diagnostic build (not committed) that timed the handler's
 stages in 303 fresh processes on 2026-11-24 found each within 3 us of the second
 request's (paired medians: from taking the request to sending its transaction +0.9 us,
-the answer's parse +0.1 us, the response +0.4 us, the log lines +2.7 us). The rest is in
-lambda_runtime around the handler: taking its first event and posting its first answer
-over its Runtime API client, which init cannot do without an event to answer.
+the answer's parse +0.1 us, the response +0.4 us, the log lines +2.7 us). The rest is
+outside the handler, where init's warm-up does not reach without a real event:
+lambda_runtime taking its first event and posting its first answer over its Runtime API
+client (not timed apart).
 
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the

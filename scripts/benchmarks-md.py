@@ -17,15 +17,16 @@ MEMORY_GB = 256 / 1024  # template.yaml's MemorySize
 RECORDS_PER_BATCH = 100
 
 # Measured three times on 82220f7 (`CALL_RECORDS_BIN=<its release build>`, the same
-# run, DynamoDB Local warmed first) on 2026-11-24: the range of the three; in brackets,
-# twice on 2026-11-23 with DynamoDB Local cold (and the proxy's 6.1 ms hold). It has no
-# start-up probe, and no capacity lines. The bill: issue 13's figure, and 50 ms at
-# 925e2e2, the first commit whose bill run serves the release binary (one thread already).
+# run, DynamoDB Local warmed until its compilers were quiet) on 2026-11-24: the range
+# of the three; in brackets, twice on 2026-11-23 with DynamoDB Local cold (and the
+# proxy's 6.1 ms hold). It has no start-up probe, and no capacity lines. The bill:
+# issue 13's figure, and 50 ms at 925e2e2, the first commit whose bill run serves the
+# release binary (one thread already).
 BEFORE = {
-    "single": "525–555 us/record (cold: 785–845)",
-    "batch": "305–310 us/record (cold: 405–465)",
-    "batch100@5ms": "124–137 ms (cold: 174–182)",
-    "init": "5.8–7.5 ms, no probe (cold: 14.2–15.1)",
+    "single": "570–595 us/record (cold: 785–845)",
+    "batch": "275–310 us/record (cold: 405–465)",
+    "batch100@5ms": "121–134 ms (cold: 174–182)",
+    "init": "6.6–7.9 ms, no probe (cold: 14.2–15.1)",
     "first": "9.0 ms, second 8.7–8.8 ms",
     "bill": "58 ms (issue 13); 50 ms at 925e2e2",
 }
@@ -98,6 +99,8 @@ def main(directory):
     alone_rounds = int(each(alone, 1))
     alone_sooner, alone_sooner_ms, alone_later, alone_later_ms, alone_more = (each(alone, g) for g in range(2, 7))
     hold = each(r"\(held ([0-9.]+)ms, median\)")
+    warm_up = r"DynamoDB Local warm-up: ([0-9]+) rounds of [0-9]+ calls in ([0-9.]+)s"
+    warm_up_rounds, warm_up_seconds = int(each(warm_up, 1)), each(warm_up, 2)
     batches = int(each(r"batch100@5ms: ([0-9]+) batches"))
     bill_runs = int(re.search(r"bill of [0-9]+ calls, ([0-9]+) runs", bill).group(1))
     start_batches, end_batches = each(r"batches of starts ([0-9.]+)ms"), each(r"of ends ([0-9.]+)ms")
@@ -177,13 +180,13 @@ JVM shares the function's cores, and the function's CPU per record varies by a t
 between runs (345 to 570 us/record for the same single-record build in one evening),
 so compare medians.
 
-Each run first sends 4,000 records (half single, half in batches) through a process that is
-then stopped, so that DynamoDB Local has compiled its hot code before anything is measured.
-A fresh DynamoDB Local's compiler threads take most of a core for its first several
-thousand requests; on two cores that slowed the function beside it: the same build, four
-runs on one DynamoDB Local on 2026-11-24, 220 us/record in the first, 185–195 in the three
-after it. Runs before 2026-11-24 evening, and the bracketed before figures, had a cold
-DynamoDB Local. Back to back on 2026-11-23, before and after alternately (cold, and the
+Each run first warms DynamoDB Local: rounds of 500 single records, each round through a
+fresh process, until its JVM's JIT compiler threads use under 2% of a round's time (read
+from /proc; at most 90 s). That took {warm_up_rounds} rounds in {warm_up_seconds:.0f} s (medians). A fresh DynamoDB
+Local's compilers take about half a core for its first 20 to 30 s of load, and on two cores
+that slowed the function beside it: the same build, four runs on one DynamoDB Local on
+2026-11-24, 220 us/record in the first, 185–195 in the three after it. Runs before
+2026-11-24 evening, and the bracketed before figures, had a cold DynamoDB Local. Back to back on 2026-11-23, before and after alternately (cold, and the
 machine slower than when the before column was measured):
 
 | run | single us/record | batch us/record | batch100@5ms ms |

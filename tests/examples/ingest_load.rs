@@ -2,8 +2,8 @@
 //! runs it (`callbill_tests::runtime_api`), against DynamoDB Local. Run it with
 //! `make bench`, which builds the binary as `sam build` does and starts DynamoDB Local.
 //!
-//! - first, unmeasured, 4,000 records through a process then stopped: DynamoDB
-//!   Local compiles its hot code before anything is measured;
+//! - first, unmeasured, rounds of 500 records, each through a fresh process, until
+//!   DynamoDB Local's JIT compilers are quiet (when it runs on this machine);
 //! - init: process start to its first poll for an event, over fresh processes;
 //! - single: 1,000 calls (2,000 records, shuffled) as single-record POSTs from 8
 //!   clients, in CPU time of the function process per record (/proc);
@@ -37,7 +37,12 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 const CALLS: u64 = 1_000;
-const DYNAMODB_WARM_UP_CALLS: u64 = 1_000;
+const DYNAMODB_WARM_UP_CALLS: u64 = 250;
+/// Most time the run spends warming DynamoDB Local.
+const DYNAMODB_WARM_UP_LIMIT: Duration = Duration::from_secs(90);
+/// DynamoDB Local's compilers are quiet when they use less than this share of the
+/// wall time of a round of warm-up load.
+const QUIET_COMPILERS: f64 = 0.02;
 const CLIENTS: usize = 8;
 const FRESH_PROCESSES: usize = 7;
 const BREAKDOWN_REQUESTS: u32 = 2_000;
@@ -71,16 +76,23 @@ async fn main() {
     };
     let mut next_call = 1;
 
-    // A fresh DynamoDB Local compiles its hot code for its first several thousand
-    // requests, on this machine's two cores: until then its compiler threads take
-    // a core from the function and its caches, and the function's CPU a record was
-    // 220 us against 185-195 us once warm (2026-11-24, the same build). The figures
-    // are the function's, so DynamoDB Local is warmed first, as the real service is.
-    let mut function = start(dynamodb.clone()).await;
-    function.init_time().await;
-    post_singles(&function, records(&mut next_call, DYNAMODB_WARM_UP_CALLS)).await;
-    post_batches(&function, records(&mut next_call, DYNAMODB_WARM_UP_CALLS)).await;
-    drop(function);
+    // A fresh DynamoDB Local's JIT compilers take about half a core for its first
+    // 20 to 30 s of load. On this machine's two cores that slows the function
+    // beside it (the same build: 220 us a record in a first run, 185-195 in the
+    // three after it on one DynamoDB Local, 2026-11-24). The figures are the
+    // function's, so DynamoDB Local is warmed first, until its compilers are quiet.
+    let warm_up = warm_up_dynamodb_local(&dynamodb, || {
+        let mut first = next_call;
+        next_call += DYNAMODB_WARM_UP_CALLS;
+        let start = start(dynamodb.clone());
+        async move {
+            let mut function = start.await;
+            function.init_time().await;
+            post_singles(&function, records(&mut first, DYNAMODB_WARM_UP_CALLS)).await;
+        }
+    })
+    .await;
+    println!("{warm_up}");
 
     let mut inits = Vec::new();
     for _ in 0..FRESH_PROCESSES {
@@ -229,6 +241,56 @@ async fn main() {
         millis(batch100),
         millis(init),
     );
+}
+
+/// Sends `round`s of load until DynamoDB Local's JIT compilers are quiet through
+/// one ([`QUIET_COMPILERS`]), within [`DYNAMODB_WARM_UP_LIMIT`]; what it did. When
+/// no DynamoDB Local listens on `endpoint`'s port on this machine, one round.
+async fn warm_up_dynamodb_local<F: Future<Output = ()>>(endpoint: &str, mut round: impl FnMut() -> F) -> String {
+    let port = endpoint.rsplit(':').next().unwrap_or_default();
+    let jvm = dynamodb_local_process(port);
+    let started = Instant::now();
+    let mut rounds = 0;
+    loop {
+        let (compilers, wall) = (jvm.map(compilers_cpu_time), Instant::now());
+        round().await;
+        rounds += 1;
+        let watched = jvm.zip(compilers).map(|(jvm, before)| (compilers_cpu_time(jvm) - before).as_secs_f64());
+        let share = watched.map(|compilers| compilers / wall.elapsed().as_secs_f64());
+        if share.is_none_or(|share| share < QUIET_COMPILERS) || started.elapsed() > DYNAMODB_WARM_UP_LIMIT {
+            let compilers = match share {
+                Some(share) => format!("its compilers at {:.1}% of the last round's time", share * 100.0),
+                None => format!("its compilers not watched: no DynamoDB Local process on port {port} here"),
+            };
+            return format!(
+                "DynamoDB Local warm-up: {rounds} rounds of {DYNAMODB_WARM_UP_CALLS} calls in {:.1?}, {compilers}",
+                started.elapsed()
+            );
+        }
+    }
+}
+
+/// The process of the DynamoDB Local that listens on `port` on this machine.
+fn dynamodb_local_process(port: &str) -> Option<u32> {
+    let pids = std::fs::read_dir("/proc").ok()?.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok());
+    pids.into_iter().find(|pid: &u32| {
+        let command_line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = command_line.split(|byte| *byte == 0).collect();
+        args.iter().any(|arg| arg.ends_with(b"DynamoDBLocal.jar"))
+            && args.windows(2).any(|pair| pair[0] == b"-port" && pair[1] == port.as_bytes())
+    })
+}
+
+/// The CPU time the JIT compiler threads of the JVM `jvm` have used so far.
+fn compilers_cpu_time(jvm: u32) -> Duration {
+    let threads = std::fs::read_dir(format!("/proc/{jvm}/task")).expect("DynamoDB Local is running");
+    let nanos = threads
+        .filter_map(|thread| thread.ok().map(|thread| thread.path()))
+        .filter(|thread| std::fs::read_to_string(thread.join("comm")).is_ok_and(|name| name.contains("CompilerThre")))
+        .filter_map(|thread| std::fs::read_to_string(thread.join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 /// When a fresh process gets its first and second requests.

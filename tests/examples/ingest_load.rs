@@ -143,6 +143,8 @@ async fn main() {
     function.init_time().await;
     post_batches(&function, one_record_a_call(&mut next_call, 100, true)).await;
     let (mut times, mut start_times, mut end_times) = (Vec::new(), Vec::new(), Vec::new());
+    // DynamoDB Local's longest answer to one of a batch's requests, on the proxy's clock.
+    let (mut start_answers, mut end_answers) = (Vec::new(), Vec::new());
     for round in 0..BATCHES_AT_5MS {
         let starts = round % 2 == 0;
         let calls = if starts { next_call } else { next_call - 100 };
@@ -151,18 +153,30 @@ async fn main() {
         if starts {
             next_call = first;
         }
+        let sent = Instant::now();
         let took = post_batch(&function, &batch).await.in_function;
+        let exchanges = proxy.exchanges().into_iter().flatten().filter(|e| e.arrived >= sent);
+        let longest_answer = exchanges.map(|e| e.upstream()).max().expect("a batch sends DynamoDB requests");
         times.push(took);
-        if starts { start_times.push(took) } else { end_times.push(took) }
+        if starts {
+            start_times.push(took);
+            start_answers.push(longest_answer);
+        } else {
+            end_times.push(took);
+            end_answers.push(longest_answer);
+        }
     }
     let batch100 = median(&mut times);
     println!(
         "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, {DELAY:?} added to each DynamoDB request \
-         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; batches of starts {:.1?}, of ends {:.1?}",
+         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; batches of starts {:.1?}, of ends {:.1?}; \
+         DynamoDB Local's longest answer in a batch of starts {:.1}ms, of ends {:.1}ms (medians)",
         proxy.median_hold(),
         times.last().unwrap(),
         median(&mut start_times),
         median(&mut end_times),
+        millis(median(&mut start_answers)),
+        millis(median(&mut end_answers)),
     );
     drop(function);
 

@@ -147,15 +147,15 @@ pub fn emf_lines(function: &str, timestamp_ms: i64, counts: Counts) -> Vec<Strin
 /// `_aws` metadata with one metric directive. Written straight from the counts:
 /// building it as a `serde_json::Value` first took most of its time (issue 13).
 fn emf_line(function: &str, timestamp_ms: i64, code: Option<ErrorCode>, values: &[(Metric, u64)]) -> String {
-    let line = EmfLine { function, code, values, metadata: Metadata::new(timestamp_ms, code.is_some(), values) };
+    let line = EmfLine { function, timestamp_ms, code, values };
     serde_json::to_string(&line).expect("an EMF line is strings and numbers")
 }
 
 struct EmfLine<'a> {
     function: &'a str,
+    timestamp_ms: i64,
     code: Option<ErrorCode>,
     values: &'a [(Metric, u64)],
-    metadata: Metadata<'a>,
 }
 
 impl Serialize for EmfLine<'_> {
@@ -168,7 +168,7 @@ impl Serialize for EmfLine<'_> {
         for (metric, total) in self.values {
             line.serialize_entry(metric.name(), &metric.value(*total))?;
         }
-        line.serialize_entry("_aws", &self.metadata)?;
+        line.serialize_entry("_aws", &Metadata::new(self.timestamp_ms, self.code.is_some(), self.values))?;
         line.end()
     }
 }

@@ -184,7 +184,7 @@ async fn main() {
     // transaction for each start record. The proxy's clock splits each request's
     // time into the function's part before its transaction, the hold, DynamoDB
     // Local's answer, the relay back and the function's part after it. Processes
-    // alternate between the second request right away and after another start-up.
+    // take the pairings in turn (`Pairing::ALL`).
     let connections_before = proxy.exchanges().len();
     let mut processes = Vec::new();
     for process in 0..Pairing::ALL.len() * FIRST_REQUEST_PROCESSES {
@@ -266,11 +266,11 @@ async fn warm_up_dynamodb_local<F: Future<Output = ()>>(endpoint: &str, mut roun
     let started = Instant::now();
     let mut rounds = 0;
     loop {
-        let (compilers, wall) = (jvm.map(compilers_cpu_time), Instant::now());
+        let (before, wall) = (jvm.map(|jvm| (jvm, compilers_cpu_time(jvm))), Instant::now());
         round().await;
         rounds += 1;
-        let watched = jvm.zip(compilers).map(|(jvm, before)| (compilers_cpu_time(jvm) - before).as_secs_f64());
-        let share = watched.map(|compilers| compilers / wall.elapsed().as_secs_f64());
+        let share =
+            before.map(|(jvm, before)| (compilers_cpu_time(jvm) - before).as_secs_f64() / wall.elapsed().as_secs_f64());
         if share.is_none_or(|share| share < QUIET_COMPILERS) || started.elapsed() > DYNAMODB_WARM_UP_LIMIT {
             let compilers = match share {
                 Some(share) => format!("its compilers at {:.1}% of the last round's time", share * 100.0),
@@ -286,8 +286,8 @@ async fn warm_up_dynamodb_local<F: Future<Output = ()>>(endpoint: &str, mut roun
 
 /// The process of the DynamoDB Local that listens on `port` on this machine.
 fn dynamodb_local_process(port: &str) -> Option<u32> {
-    let pids = std::fs::read_dir("/proc").ok()?.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok());
-    pids.into_iter().find(|pid: &u32| {
+    let mut pids = std::fs::read_dir("/proc").ok()?.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok());
+    pids.find(|pid: &u32| {
         let command_line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let args: Vec<&[u8]> = command_line.split(|byte| *byte == 0).collect();
         args.iter().any(|arg| arg.ends_with(b"DynamoDBLocal.jar"))

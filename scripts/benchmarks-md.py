@@ -69,23 +69,23 @@ def main(directory):
             "first": each(times, 1),
             "second": each(times, 2),
             "paired": each(start + r"first request after init @5ms.*a process's first minus its second: median ([-+0-9.]+) ms"),
-            "split": ", ".join(f"{part} {each(start + 'of that.*' + re.escape(part) + r' ([-+0-9]+) us'):+.0f} us" for part in parts),
+            "parts": {part: each(start + "of that.*" + re.escape(part) + r" ([-+0-9]+) us") for part in parts},
             "faults": (each(faults, 1), each(faults, 2)),
             "cpu": (each(cpu, 1), each(cpu, 2), each(start + r"function CPU.*a process's first minus its second: median ([-+0-9]+) us")),
         }
     def first_requests_figures(f):
         return (
             f"{f['first']} ms, second {f['second']} ms; a process's first minus its second: median {f['paired']:+.2f} ms; "
-            f"split: {f['split']}; the function's CPU: first {f['cpu'][0]:.0f} us, second {f['cpu'][1]:.0f} us, "
+            f"split: {', '.join(f'{part} {us:+.0f} us' for part, us in f['parts'].items())}; the function's CPU: first {f['cpu'][0]:.0f} us, second {f['cpu'][1]:.0f} us, "
             f"paired {f['cpu'][2]:+.0f} us; page faults: first {f['faults'][0]:.0f}, second {f['faults'][1]:.0f}"
         )
     right_away, after_start_up = first_requests(""), first_requests("after another start-up: ")
     after_writes = first_requests("each after two writes: ")
     def function_part(f):
-        parts = re.findall(r"the function (?:before|after) DynamoDB ([-+0-9]+) us", f["split"])
-        return sum(int(p) for p in parts)
+        return round(f["parts"]["the function before DynamoDB"] + f["parts"]["the function after DynamoDB"])
     def answer_part(f):
-        return re.search(r"DynamoDB Local's answer ([-+0-9]+ us)", f["split"]).group(1)
+        answer = f["parts"]["DynamoDB Local's answer"]
+        return f"{answer:+.0f} us"
     like_for_like = (
         "The first request is no slower than a second in the same conditions: init has warmed its\n"
         "process, while the second's process waited through another's start-up"
@@ -200,8 +200,10 @@ from /proc; at most 90 s). That took {warm_up_rounds} rounds in {warm_up_seconds
 Local's compilers take about half a core for its first 20 to 30 s of load, and on two cores
 that slowed the function beside it: the same build, four runs on one DynamoDB Local on
 2026-11-24, 220 us/record in the first, 185–195 in the three after it. Runs before
-2026-11-24 evening, and the bracketed before figures, had a cold DynamoDB Local. Back to back on 2026-11-23, before and after alternately (cold, and the
-machine slower than when the before column was measured):
+2026-11-24 evening, and the bracketed before figures, had a cold DynamoDB Local.
+
+Back to back on 2026-11-23, before and after alternately (cold, and the machine slower
+than when the before column was measured):
 
 | run | single us/record | batch us/record | batch100@5ms ms |
 |---|---|---|---|
@@ -268,8 +270,8 @@ and the function's CPU {after_start_up['cpu'][2]:+.0f} us.
 {like_for_like}.
 
 The third comparison takes most of DynamoDB Local's quiet spell out and leaves the
-function as it is back to back: each of another {after_writes['processes']} fresh processes gets each of its two requests
-right after two transactions of the run's own, straight to DynamoDB Local and 6 ms apart,
+function as it is back to back: each of another {after_writes['processes']} fresh processes gets each of its
+two requests right after two transactions of the run's own, straight to DynamoDB Local and 6 ms apart,
 as a second request comes after the first's (with one write before each, the first's
 was the slow one and the proxy's hold of the first request grew by 20 to 290 us). Then the
 first minus the second is a median of {after_writes['paired']:+.2f} ms, DynamoDB Local's answer

@@ -9,7 +9,8 @@
 //!   clients, in CPU time of the function process per record (/proc);
 //! - batch: 1,000 more calls the same way, 100 records a batch;
 //! - batch100@5ms: behind a proxy that holds every DynamoDB request 5 ms, a batch
-//!   of 100 records of 100 different calls, from taking the event to answering it;
+//!   of 100 records of 100 different calls, from taking the event to answering it,
+//!   and how much of that DynamoDB Local was at work on the batch's requests;
 //! - the first and second request of fresh processes behind that proxy: their
 //!   time, CPU and page faults, and where the difference between them is, split
 //!   on the proxy's clock (the function before and after DynamoDB, the hold,
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use callbill::store::schema::PARTITION_KEY;
 use callbill_tests::runtime_api::{Answer, Function};
-use callbill_tests::{Exchange, delay_proxy, endpoint, event, median, sleep_precisely};
+use callbill_tests::{Exchange, covered, delay_proxy, endpoint, event, median, sleep_precisely};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -142,41 +143,45 @@ async fn main() {
     let mut function = start(proxy.url.clone()).await;
     function.init_time().await;
     post_batches(&function, one_record_a_call(&mut next_call, 100, true)).await;
-    let (mut times, mut start_times, mut end_times) = (Vec::new(), Vec::new(), Vec::new());
-    // DynamoDB Local's longest answer to one of a batch's requests, on the proxy's clock.
-    let (mut start_answers, mut end_answers) = (Vec::new(), Vec::new());
+    let mut times = Vec::new();
+    let (mut starts, mut ends) = (Vec::new(), Vec::new());
     for round in 0..BATCHES_AT_5MS {
-        let starts = round % 2 == 0;
-        let calls = if starts { next_call } else { next_call - 100 };
+        let is_starts = round % 2 == 0;
+        let calls = if is_starts { next_call } else { next_call - 100 };
         let mut first = calls;
-        let batch = one_record_a_call(&mut first, 100, starts);
-        if starts {
+        let batch = one_record_a_call(&mut first, 100, is_starts);
+        if is_starts {
             next_call = first;
         }
-        let sent = Instant::now();
-        let took = post_batch(&function, &batch).await.in_function;
-        let exchanges = proxy.exchanges().into_iter().flatten().filter(|e| e.arrived >= sent);
-        let longest_answer = exchanges.map(|e| e.upstream()).max().expect("a batch sends DynamoDB requests");
-        times.push(took);
-        if starts {
-            start_times.push(took);
-            start_answers.push(longest_answer);
-        } else {
-            end_times.push(took);
-            end_answers.push(longest_answer);
-        }
+        let answer = post_batch(&function, &batch).await;
+        let exchanges: Vec<Exchange> =
+            proxy.exchanges().into_iter().flatten().filter(|e| e.arrived >= answer.handed).collect();
+        assert!(!exchanges.is_empty(), "a batch sends DynamoDB requests");
+        times.push(answer.in_function);
+        let split = BatchSplit::of(&answer, &exchanges);
+        if is_starts { starts.push(split) } else { ends.push(split) }
     }
     let batch100 = median(&mut times);
+    let (starts, ends) = (BatchSplit::medians(&starts), BatchSplit::medians(&ends));
     println!(
         "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, {DELAY:?} added to each DynamoDB request \
-         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; batches of starts {:.1?}, of ends {:.1?}; \
-         DynamoDB Local's longest answer in a batch of starts {:.1}ms, of ends {:.1}ms (medians)",
+         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; batches of starts {:.1}ms, of ends {:.1}ms; \
+         DynamoDB Local's longest answer in a batch of starts {:.1}ms, of ends {:.1}ms; DynamoDB Local at work on \
+         one of the batch's requests in a batch of starts {:.1}ms, of ends {:.1}ms; the function alone, with none \
+         outstanding, in a batch of starts {:.1}ms, of ends {:.1}ms; the batch less DynamoDB Local's time, a batch \
+         of starts {:.1}ms, of ends {:.1}ms (medians)",
         proxy.median_hold(),
         times.last().unwrap(),
-        median(&mut start_times),
-        median(&mut end_times),
-        millis(median(&mut start_answers)),
-        millis(median(&mut end_answers)),
+        starts.took_ms,
+        ends.took_ms,
+        starts.longest_answer_ms,
+        ends.longest_answer_ms,
+        starts.dynamodb_local_ms,
+        ends.dynamodb_local_ms,
+        starts.function_alone_ms,
+        ends.function_alone_ms,
+        starts.less_dynamodb_local_ms,
+        ends.less_dynamodb_local_ms,
     );
     drop(function);
 
@@ -466,6 +471,49 @@ impl Split {
             after_us: micros(answered - exchange.relayed),
             cpu_us: micros(cpu),
             faults: faults as f64,
+        }
+    }
+}
+
+/// Where a batch's time in the function went, on the proxy's clock, in milliseconds.
+#[derive(Clone, Copy)]
+struct BatchSplit {
+    took_ms: f64,
+    /// DynamoDB Local's longest answer to one of the batch's requests.
+    longest_answer_ms: f64,
+    /// How long DynamoDB Local had at least one of the batch's requests in hand
+    /// (passed on, not yet answered).
+    dynamodb_local_ms: f64,
+    /// How long the function worked with none of its DynamoDB requests outstanding.
+    function_alone_ms: f64,
+    /// The batch's time but DynamoDB Local's: the function's own, the 5 ms holds
+    /// and the relays, as the batch would take if DynamoDB answered at once.
+    less_dynamodb_local_ms: f64,
+}
+
+impl BatchSplit {
+    fn of(answer: &Answer, exchanges: &[Exchange]) -> BatchSplit {
+        let longest_answer = exchanges.iter().map(Exchange::upstream).max().unwrap_or_default();
+        let outstanding = covered(exchanges.iter().map(|e| (e.arrived, e.relayed)).collect());
+        let dynamodb_local = covered(exchanges.iter().map(|e| (e.passed, e.answered)).collect());
+        BatchSplit {
+            took_ms: millis(answer.in_function),
+            longest_answer_ms: millis(longest_answer),
+            dynamodb_local_ms: millis(dynamodb_local),
+            function_alone_ms: millis(answer.in_function.saturating_sub(outstanding)),
+            less_dynamodb_local_ms: millis(answer.in_function.saturating_sub(dynamodb_local)),
+        }
+    }
+
+    /// Each part's median over `splits`.
+    fn medians(splits: &[BatchSplit]) -> BatchSplit {
+        let part = |of: fn(&BatchSplit) -> f64| median(&mut splits.iter().map(of).collect::<Vec<_>>());
+        BatchSplit {
+            took_ms: part(|s| s.took_ms),
+            longest_answer_ms: part(|s| s.longest_answer_ms),
+            dynamodb_local_ms: part(|s| s.dynamodb_local_ms),
+            function_alone_ms: part(|s| s.function_alone_ms),
+            less_dynamodb_local_ms: part(|s| s.less_dynamodb_local_ms),
         }
     }
 }

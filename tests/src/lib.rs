@@ -353,6 +353,20 @@ pub fn median<T: Copy + PartialOrd>(samples: &mut [T]) -> T {
     samples[samples.len() / 2]
 }
 
+/// How long at least one of `spans` was open: the length of their union.
+pub fn covered(mut spans: Vec<(std::time::Instant, std::time::Instant)>) -> std::time::Duration {
+    spans.sort();
+    let mut total = std::time::Duration::ZERO;
+    let mut open: Option<(std::time::Instant, std::time::Instant)> = None;
+    for (from, to) in spans {
+        match &mut open {
+            Some((_, end)) if from <= *end => *end = (*end).max(to),
+            _ => total += open.replace((from, to)).map_or(std::time::Duration::ZERO, |(from, to)| to - from),
+        }
+    }
+    total + open.map_or(std::time::Duration::ZERO, |(from, to)| to - from)
+}
+
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
@@ -527,4 +541,29 @@ async fn tcp_proxy(upstream: &str, relay: Arc<impl Relay>) -> String {
         }
     });
     url
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::covered;
+
+    #[test]
+    fn covered_counts_overlapping_spans_once() {
+        let origin = Instant::now();
+        let at = |ms: u64| origin + Duration::from_millis(ms);
+        let cases: [(&[(u64, u64)], u64); 6] = [
+            (&[], 0),
+            (&[(0, 5)], 5),
+            (&[(0, 5), (10, 12)], 7),
+            (&[(0, 5), (3, 8)], 8),
+            (&[(2, 9), (0, 5), (3, 4)], 9),
+            (&[(0, 5), (5, 7), (20, 21)], 8),
+        ];
+        for (spans, expected) in cases {
+            let instants = spans.iter().map(|&(from, to)| (at(from), at(to))).collect();
+            assert_eq!(covered(instants), Duration::from_millis(expected), "{spans:?}");
+        }
+    }
 }

@@ -353,18 +353,18 @@ pub fn median<T: Copy + PartialOrd>(samples: &mut [T]) -> T {
     samples[samples.len() / 2]
 }
 
-/// How long at least one of `spans` was open: the length of their union.
+/// How long at least one of `spans` was open: the length of their union. In order
+/// of their starts, each span adds what it reaches past the spans before it.
 pub fn covered(mut spans: Vec<(std::time::Instant, std::time::Instant)>) -> std::time::Duration {
     spans.sort();
     let mut total = std::time::Duration::ZERO;
-    let mut open: Option<(std::time::Instant, std::time::Instant)> = None;
+    let mut reached: Option<std::time::Instant> = None;
     for (from, to) in spans {
-        match &mut open {
-            Some((_, end)) if from <= *end => *end = (*end).max(to),
-            _ => total += open.replace((from, to)).map_or(std::time::Duration::ZERO, |(from, to)| to - from),
-        }
+        let from = reached.map_or(from, |reached| reached.max(from));
+        total += to.saturating_duration_since(from);
+        reached = Some(reached.map_or(to, |reached| reached.max(to)));
     }
-    total + open.map_or(std::time::Duration::ZERO, |(from, to)| to - from)
+    total
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`

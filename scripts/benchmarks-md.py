@@ -103,15 +103,15 @@ def main(directory):
     warm_up_rounds, warm_up_seconds = int(each(warm_up, 1)), each(warm_up, 2)
     batches = int(each(r"batch100@5ms: ([0-9]+) batches"))
     bill_runs = int(re.search(r"bill of [0-9]+ calls, ([0-9]+) runs", bill).group(1))
-    start_batches, end_batches = each(r"batches of starts ([0-9.]+)ms"), each(r"of ends ([0-9.]+)ms")
-    longest = r"DynamoDB Local's longest answer in a batch of starts ([0-9.]+)ms, of ends ([0-9.]+)ms"
-    start_answer, end_answer = each(longest, 1), each(longest, 2)
-    at_work = r"DynamoDB Local at work on one of the batch's requests in a batch of starts ([0-9.]+)ms, of ends ([0-9.]+)ms"
-    start_at_work, end_at_work = each(at_work, 1), each(at_work, 2)
-    alone_in_batch = r"the function alone, with none outstanding, in a batch of starts ([0-9.]+)ms, of ends ([0-9.]+)ms"
-    start_alone, end_alone = each(alone_in_batch, 1), each(alone_in_batch, 2)
-    less = r"the batch less DynamoDB Local's time, a batch of starts ([0-9.]+)ms, of ends ([0-9.]+)ms"
-    start_less, end_less = each(less, 1), each(less, 2)
+    def by_kind(label):
+        """A batch-at-5-ms figure for a batch of starts and for one of ends (medians)."""
+        pattern = re.escape(label) + r": a batch of starts ([0-9.]+)ms, of ends ([0-9.]+)ms"
+        return each(pattern, 1), each(pattern, 2)
+    start_batches, end_batches = by_kind("in the function")
+    start_answer, end_answer = by_kind("DynamoDB Local's longest answer")
+    start_at_work, end_at_work = by_kind("DynamoDB Local at work on one of the batch's requests")
+    start_alone, end_alone = by_kind("the function alone, with none outstanding")
+    start_less, end_less = by_kind("the batch less DynamoDB Local's time")
     ends_over = (
         "\nSo batches of ends take over 60 ms here, most of it DynamoDB Local's; the figure in the\n"
         "table is the median of both kinds." if end_batches > 60 else ""

@@ -162,26 +162,23 @@ async fn main() {
         if is_starts { starts.push(split) } else { ends.push(split) }
     }
     let batch100 = median(&mut times);
-    let (starts, ends) = (BatchSplit::medians(&starts), BatchSplit::medians(&ends));
+    let by_kind = |label: &str, part: fn(&BatchSplit) -> f64| {
+        let of = |splits: &[BatchSplit]| median(&mut splits.iter().map(part).collect::<Vec<_>>());
+        format!("{label}: a batch of starts {:.1}ms, of ends {:.1}ms", of(&starts), of(&ends))
+    };
+    let parts = [
+        by_kind("in the function", |s| s.took_ms),
+        by_kind("DynamoDB Local's longest answer", |s| s.longest_answer_ms),
+        by_kind("DynamoDB Local at work on one of the batch's requests", |s| s.dynamodb_local_ms),
+        by_kind("the function alone, with none outstanding", |s| s.function_alone_ms),
+        by_kind("the batch less DynamoDB Local's time", |s| s.less_dynamodb_local_ms),
+    ];
     println!(
         "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, {DELAY:?} added to each DynamoDB request \
-         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; batches of starts {:.1}ms, of ends {:.1}ms; \
-         DynamoDB Local's longest answer in a batch of starts {:.1}ms, of ends {:.1}ms; DynamoDB Local at work on \
-         one of the batch's requests in a batch of starts {:.1}ms, of ends {:.1}ms; the function alone, with none \
-         outstanding, in a batch of starts {:.1}ms, of ends {:.1}ms; the batch less DynamoDB Local's time, a batch \
-         of starts {:.1}ms, of ends {:.1}ms (medians)",
+         (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; {} (medians)",
         proxy.median_hold(),
         times.last().unwrap(),
-        starts.took_ms,
-        ends.took_ms,
-        starts.longest_answer_ms,
-        ends.longest_answer_ms,
-        starts.dynamodb_local_ms,
-        ends.dynamodb_local_ms,
-        starts.function_alone_ms,
-        ends.function_alone_ms,
-        starts.less_dynamodb_local_ms,
-        ends.less_dynamodb_local_ms,
+        parts.join("; "),
     );
     drop(function);
 
@@ -476,7 +473,6 @@ impl Split {
 }
 
 /// Where a batch's time in the function went, on the proxy's clock, in milliseconds.
-#[derive(Clone, Copy)]
 struct BatchSplit {
     took_ms: f64,
     /// DynamoDB Local's longest answer to one of the batch's requests.
@@ -502,18 +498,6 @@ impl BatchSplit {
             dynamodb_local_ms: millis(dynamodb_local),
             function_alone_ms: millis(answer.in_function.saturating_sub(outstanding)),
             less_dynamodb_local_ms: millis(answer.in_function.saturating_sub(dynamodb_local)),
-        }
-    }
-
-    /// Each part's median over `splits`.
-    fn medians(splits: &[BatchSplit]) -> BatchSplit {
-        let part = |of: fn(&BatchSplit) -> f64| median(&mut splits.iter().map(of).collect::<Vec<_>>());
-        BatchSplit {
-            took_ms: part(|s| s.took_ms),
-            longest_answer_ms: part(|s| s.longest_answer_ms),
-            dynamodb_local_ms: part(|s| s.dynamodb_local_ms),
-            function_alone_ms: part(|s| s.function_alone_ms),
-            less_dynamodb_local_ms: part(|s| s.less_dynamodb_local_ms),
         }
     }
 }

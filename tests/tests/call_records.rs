@@ -285,6 +285,8 @@ async fn a_refused_record_in_a_batch_leaves_its_neighbours_stored() {
 /// SPEC §8: the start-up probe of either path proves the table and writes nothing.
 #[tokio::test]
 async fn the_start_up_probe_proves_the_table_and_writes_nothing() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use callbill::store::schema::{PARTITION_KEY, probe_key};
     use callbill::store::{ProbePath, StartupError};
     let api = TestApi::new("probe").await;
     for path in [ProbePath::Reads, ProbePath::Writes, ProbePath::Writes] {
@@ -294,6 +296,12 @@ async fn the_start_up_probe_proves_the_table_and_writes_nothing() {
     assert!(calls.is_empty(), "{calls:?}");
     let scanned = api.store.client().scan().table_name(&api.config.table_name).send().await.unwrap();
     assert_eq!(scanned.count(), 0, "the table holds nothing: {:?}", scanned.items());
+    // An item at the probe's key fails the probe's condition, which says so.
+    let key = AttributeValue::S(probe_key());
+    let put = api.store.client().put_item().table_name(&api.config.table_name).item(PARTITION_KEY, key);
+    put.send().await.unwrap();
+    let held = api.store.probe(ProbePath::Writes).await;
+    assert!(matches!(held, Err(StartupError::Unreachable(_, ref why)) if why.contains("probe's key")), "{held:?}");
     let missing = callbill_tests::store(&callbill_tests::endpoint(), "no-such-table", &Default::default()).await;
     for path in [ProbePath::Reads, ProbePath::Writes] {
         let refused = missing.probe(path).await;

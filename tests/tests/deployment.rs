@@ -106,7 +106,7 @@ async fn the_template_table_is_the_one_the_code_creates() {
     assert!(actions("CallRecordsFunction").contains(&"dynamodb:Scan".to_owned()));
     // A batch reads its calls in one request (Store::read_calls).
     assert!(actions("CallRecordsFunction").contains(&"dynamodb:BatchGetItem".to_owned()));
-    // Its start-up probe is a transaction of one failing condition (Store::probe).
+    // Its start-up probe is a transaction of one condition (Store::probe).
     assert!(actions("CallRecordsFunction").contains(&"dynamodb:ConditionCheckItem".to_owned()));
     assert!(!actions("BillsFunction").contains(&"dynamodb:Scan".to_owned()));
 }

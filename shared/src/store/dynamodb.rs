@@ -147,13 +147,15 @@ impl Store {
                 Ok(_) => Ok(()),
                 Err(err) => Err(StartupError::of(&self.table, Failure::of_sdk(&err), &DisplayErrorContext(&err))),
             },
-            // A transaction whose one condition fails on a key no item has: nothing
-            // is written.
+            // A transaction whose one condition holds on a key no item has: it
+            // writes nothing and goes the way a record's successful write goes. A
+            // cancelled one would be an HTTP 400, which DynamoDB's UserErrors
+            // metric would count at every start-up.
             ProbePath::Writes => {
                 let check = ConditionCheck::builder()
                     .table_name(&self.table)
                     .set_key(Some(key))
-                    .condition_expression("attribute_exists(#pk)")
+                    .condition_expression("attribute_not_exists(#pk)")
                     .expression_attribute_names("#pk", PARTITION_KEY)
                     .build()
                     .expect("table, key and condition are set");
@@ -162,12 +164,12 @@ impl Store {
                     .transact_write_items(&[TransactWriteItem::builder().condition_check(check).build()])
                     .await
                 {
-                    Err(err) if err.cancellation_reasons().is_some() => Ok(()),
-                    Err(err) => Err(StartupError::of(&self.table, err.failure(), &err)),
-                    Ok(_) => {
+                    Ok(_) => Ok(()),
+                    Err(err) if err.cancellation_reasons().is_some() => {
                         let held = format!("an item holds the start-up probe's key {:?}", schema::probe_key());
                         Err(StartupError::Unreachable(self.table.clone(), held))
                     }
+                    Err(err) => Err(StartupError::of(&self.table, err.failure(), &err)),
                 }
             }
         }

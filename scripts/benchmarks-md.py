@@ -64,6 +64,7 @@ def main(directory):
                  "the function after DynamoDB")
         faults = start + r"page faults of the first request after init: median ([0-9]+); of the second: median ([0-9]+)"
         cpu = start + r"function CPU of the first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us"
+        wait = start + r"the function's wait for a CPU while ready to run, first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us; a process's first minus its second: median ([-+0-9]+) us"
         return {
             "processes": int(each(start + r"first request after init @5ms, ([0-9]+) fresh processes")),
             "first": each(times, 1),
@@ -72,12 +73,14 @@ def main(directory):
             "parts": {part: each(start + "of that.*" + re.escape(part) + r" ([-+0-9]+) us") for part in parts},
             "faults": (each(faults, 1), each(faults, 2)),
             "cpu": (each(cpu, 1), each(cpu, 2), each(start + r"function CPU.*a process's first minus its second: median ([-+0-9]+) us")),
+            "wait": (each(wait, 1), each(wait, 2), each(wait, 3)),
         }
     def first_requests_figures(f):
         return (
             f"{f['first']} ms, second {f['second']} ms; a process's first minus its second: median {f['paired']:+.2f} ms; "
             f"split: {', '.join(f'{part} {us:+.0f} us' for part, us in f['parts'].items())}; the function's CPU: first {f['cpu'][0]:.0f} us, second {f['cpu'][1]:.0f} us, "
-            f"paired {f['cpu'][2]:+.0f} us; page faults: first {f['faults'][0]:.0f}, second {f['faults'][1]:.0f}"
+            f"paired {f['cpu'][2]:+.0f} us; its wait for a CPU: first {f['wait'][0]:.0f} us, second {f['wait'][1]:.0f} us, "
+            f"paired {f['wait'][2]:+.0f} us; page faults: first {f['faults'][0]:.0f}, second {f['faults'][1]:.0f}"
         )
     right_away, after_start_up = first_requests(""), first_requests("after another start-up: ")
     after_writes = first_requests("each after two writes: ")
@@ -286,7 +289,12 @@ as a second request comes after the first's (with one write before each, the fir
 was the slow one and the proxy's hold of the first request grew by 20 to 290 us). Then the
 first minus the second is a median of {after_writes['paired']:+.2f} ms, DynamoDB Local's answer
 {answer_part(after_writes)} of it, and the function's two parts, before and after DynamoDB,
-{function_part(after_writes):+d} us together ({function_part(right_away):+d} us back to back). That is the function's own,
+{function_part(after_writes):+d} us together ({function_part(right_away):+d} us back to back). Of that, the function's
+CPU is {after_writes['cpu'][2]:+.0f} us ({right_away['cpu'][2]:+.0f} us back to back), and its wait for a CPU while
+ready to run (schedstat's run-queue time) {after_writes['wait'][2]:+.0f} us ({right_away['wait'][2]:+.0f} us): on two cores
+shared with DynamoDB Local's JVM, the proxy and the run, the function waits about
+{right_away['wait'][1]:.0f} us a request for a core, and a first request a little longer.
+The extra CPU is the function's own,
 and it is not in the handler: a diagnostic build (not committed) that timed the handler's
 stages in 303 fresh processes on 2026-11-24 found each within 3 us of the second
 request's (paired medians: from taking the request to sending its transaction +0.9 us,
@@ -294,6 +302,18 @@ the answer's parse +0.1 us, the response +0.4 us, the log lines +2.7 us). The re
 outside the handler, where init's warm-up does not reach without a real event:
 lambda_runtime taking its first event and posting its first answer over its Runtime API
 client (not timed apart).
+
+Three more changes were tried against that extra CPU on 2026-11-24 and left out, each
+with the same run 3 to 6 times alternately against the build without it (not committed;
+medians of the runs' paired medians): the start-up probe sent after the warm-up, just
+before the first poll (+41 us against +13 us); the warm-up reading its events with
+`serde_path_to_error`, as lambda_runtime reads an event (+14.5 us against +13 us); and,
+besides that, a poll and an answer sent at init over lambda_runtime's own Runtime API
+client type to a stand-in on 127.0.0.1 (+10 us, with the back-to-back figure +0.12 ms
+against +0.13 ms, inside the runs' spread). The probe itself became a transaction whose
+condition holds (a9d8b52), as a record's successful write is, instead of one cancelled
+by its condition; in those runs DynamoDB Local's part of the back-to-back difference was
++67 to +93 us with it and +100 us without, within the runs' spread.
 
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use callbill::store::schema::PARTITION_KEY;
-use callbill_tests::runtime_api::{Answer, Function};
+use callbill_tests::runtime_api::{Answer, Function, Scheduled};
 use callbill_tests::{Exchange, covered, delay_proxy, endpoint, event, median, sleep_precisely};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
@@ -349,6 +349,13 @@ fn report_first_requests(prefix: &str, requests: &[(Split, Split)]) {
         paired(|s| s.cpu_us),
     );
     println!(
+        "{prefix}the function's wait for a CPU while ready to run, first request after init: median {:.0} us; \
+         of the second: median {:.0} us; a process's first minus its second: median {:+.0} us",
+        median(&mut firsts(|s| s.waiting_us)),
+        median(&mut seconds(|s| s.waiting_us)),
+        paired(|s| s.waiting_us),
+    );
+    println!(
         "{prefix}page faults of the first request after init: median {:.0}; of the second: median {:.0}",
         median(&mut firsts(|s| s.faults)),
         median(&mut seconds(|s| s.faults)),
@@ -428,17 +435,17 @@ async fn write_two_items(client: &aws_sdk_dynamodb::Client, table: &str) {
 }
 
 /// A start record posted to a fresh process behind the delay proxy: its answer, and
-/// the function's CPU time and page faults for it.
+/// how long the function ran and waited to run for it, and its page faults.
 struct Timed {
     answer: Answer,
-    cpu: Duration,
+    scheduled: Scheduled,
     faults: u64,
 }
 
 async fn timed_post(function: &Function, record: &Value) -> Timed {
-    let (cpu, faults) = (function.thread_cpu_time(), function.minor_faults());
+    let (scheduled, faults) = (function.scheduled(), function.minor_faults());
     let answer = post(function, "/v1/call-records", record).await;
-    Timed { answer, cpu: function.thread_cpu_time() - cpu, faults: function.minor_faults() - faults }
+    Timed { answer, scheduled: function.scheduled() - scheduled, faults: function.minor_faults() - faults }
 }
 
 /// A [`Timed`] request split at the proxy, in microseconds (faults counted).
@@ -452,12 +459,14 @@ struct Split {
     /// From the answer passed back to answering the event (with the Runtime API's part).
     after_us: f64,
     cpu_us: f64,
+    /// Ready to run while the machine's two CPUs ran something else.
+    waiting_us: f64,
     faults: f64,
 }
 
 impl Split {
     fn of(timed: Timed, exchange: Exchange) -> Split {
-        let Timed { answer, cpu, faults } = timed;
+        let Timed { answer, scheduled, faults } = timed;
         let answered = answer.answered();
         Split {
             total_us: micros(answer.in_function),
@@ -466,7 +475,8 @@ impl Split {
             upstream_us: micros(exchange.upstream()),
             relay_us: micros(exchange.relay()),
             after_us: micros(answered - exchange.relayed),
-            cpu_us: micros(cpu),
+            cpu_us: micros(scheduled.on_cpu),
+            waiting_us: micros(scheduled.waiting),
             faults: faults as f64,
         }
     }

@@ -67,6 +67,23 @@ pub struct Function {
     answered: AtomicU64,
 }
 
+/// How long a process's threads have run, and waited to run (`/proc/<pid>/task/*/schedstat`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scheduled {
+    /// On a CPU.
+    pub on_cpu: Duration,
+    /// Ready to run, on a run queue, while the CPUs ran something else.
+    pub waiting: Duration,
+}
+
+impl std::ops::Sub for Scheduled {
+    type Output = Scheduled;
+
+    fn sub(self, earlier: Scheduled) -> Scheduled {
+        Scheduled { on_cpu: self.on_cpu - earlier.on_cpu, waiting: self.waiting - earlier.waiting }
+    }
+}
+
 /// DynamoDB capacity units the function reported in its metric lines.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Capacity {
@@ -158,17 +175,19 @@ impl Function {
         number.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("field {field} of {stat}"))
     }
 
-    /// The CPU time the process's threads have used so far, to the nanosecond, from
-    /// their `schedstat`: for one request's CPU, which [`Function::cpu_time`]'s clock
-    /// ticks are too coarse for. Threads that have ended are not counted.
-    pub fn thread_cpu_time(&self) -> Duration {
+    /// The time the process's threads have run on a CPU so far, and waited for one
+    /// while ready to run, to the nanosecond, from their `schedstat`: for one
+    /// request's CPU, which [`Function::cpu_time`]'s clock ticks are too coarse for.
+    /// Threads that have ended are not counted.
+    pub fn scheduled(&self) -> Scheduled {
         let pid = self.child.id().expect("the function is running");
         let threads = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
-        let nanos = threads
-            .filter_map(|thread| std::fs::read_to_string(thread.ok()?.path().join("schedstat")).ok())
-            .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
-            .sum();
-        Duration::from_nanos(nanos)
+        let stats = threads.filter_map(|thread| std::fs::read_to_string(thread.ok()?.path().join("schedstat")).ok());
+        stats.fold(Scheduled::default(), |total, stat| {
+            let mut nanos = stat.split_whitespace().map(|n| Duration::from_nanos(n.parse().unwrap_or(0)));
+            let (on_cpu, waiting) = (nanos.next().unwrap_or_default(), nanos.next().unwrap_or_default());
+            Scheduled { on_cpu: total.on_cpu + on_cpu, waiting: total.waiting + waiting }
+        })
     }
 
     /// The capacity units the function has reported for the events it has answered.

@@ -49,6 +49,10 @@ pub enum StartupError {
     NoTable(String),
     #[error("cannot read table {0:?} at start-up: {1}")]
     Unreachable(String, String),
+    #[error(
+        "table {table:?} holds an item at the start-up probe's key {key:?}, which callbill never writes: set TABLE_NAME to callbill's DynamoDB table"
+    )]
+    ProbeKeyHeld { table: String, key: String },
 }
 
 impl StartupError {
@@ -166,8 +170,7 @@ impl Store {
                 {
                     Ok(_) => Ok(()),
                     Err(err) if err.cancellation_reasons().is_some() => {
-                        let held = format!("an item holds the start-up probe's key {:?}", schema::probe_key());
-                        Err(StartupError::Unreachable(self.table.clone(), held))
+                        Err(StartupError::ProbeKeyHeld { table: self.table.clone(), key: schema::probe_key() })
                     }
                     Err(err) => Err(StartupError::of(&self.table, err.failure(), &err)),
                 }

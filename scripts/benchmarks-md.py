@@ -50,8 +50,10 @@ def main(directory):
     figure = "(" + "|".join(map(re.escape, keys)) + r") ([0-9.]+)"
     per_run = [dict(re.findall(figure, l)) for l in lasts]
     figures = {k: median([float(f[k]) for f in per_run]) for k in keys}
+    def per_run(pattern, group=1):
+        return [float(re.search(pattern, run).group(group)) for run in runs]
     def each(pattern, group=1):
-        return median([float(re.search(pattern, run).group(group)) for run in runs])
+        return median(per_run(pattern, group))
     single_ms = each(r"median ([0-9.]+)ms a request")
     # The first-request lines come three times: as they are for the second request
     # right away, begun with "after another start-up: " for the second request after
@@ -71,6 +73,7 @@ def main(directory):
             "second": each(times, 2),
             "paired": each(start + r"first request after init @5ms.*a process's first minus its second: median ([-+0-9.]+) ms"),
             "parts": {part: each(start + "of that.*" + re.escape(part) + r" ([-+0-9]+) us") for part in parts},
+            "answer_runs": per_run(start + "of that.*DynamoDB Local's answer" + r" ([-+0-9]+) us"),
             "faults": (each(faults, 1), each(faults, 2)),
             "cpu": (each(cpu, 1), each(cpu, 2), each(start + r"function CPU.*a process's first minus its second: median ([-+0-9]+) us")),
             "wait": (each(wait, 1), each(wait, 2), each(wait, 3)),
@@ -87,8 +90,9 @@ def main(directory):
     def function_part(f):
         return round(f["parts"]["the function before DynamoDB"] + f["parts"]["the function after DynamoDB"])
     def answer_part(f):
+        """The median of DynamoDB Local's part, and each run's: it moves by tens of us from run to run."""
         answer = f["parts"]["DynamoDB Local's answer"]
-        return f"{answer:+.0f} us"
+        return f"{answer:+.0f} us (the runs: {', '.join(f'{us:+.0f}' for us in f['answer_runs'])} us)"
     like_for_like = (
         "The first request is no slower than a second in the same conditions: init has warmed its\n"
         "process, while the second's process waited through another's start-up"
@@ -194,11 +198,14 @@ that finds its call already opened by its end sends a second. These two requests
 over the store's own wire (`shared/src/store/wire`): DynamoDB's JSON protocol with the
 SDK's credentials and HTTP connector and a SigV4 signature held to the SDK's signer,
 but not the SDK's orchestrator, whose per-request work made one GetItem cost about
-145 us before (2026-11-24's first runs). In a profile of single records after it, the
-kernel's loopback TCP work, hyper's connection tasks and tokio's parking are about
-half of the function's CPU, the Lambda runtime's own work (the Runtime API's requests,
-the event) about a tenth, the log lines a tenth, and the wire's signing, JSON and
-sending about a tenth.
+145 us before (2026-11-24's first runs). The profile of single records at 1ed8127
+(`perf record -a -g -F 2000` through an `INGEST_SINGLE_ONLY=1` run of a release build
+with symbols and frame pointers, the function's samples only) is flat: no entry above
+3.1 % (`_mi_page_malloc_zero`); by area, the kernel about a fifth (loopback TCP, epoll,
+the log's pipe writes), hyper and `http` about a fifth, mimalloc a tenth, serde_json
+8 %, formatting and tokio 5 % each, and tracing, the SigV4 signature and lambda_runtime
+2 % each. Issue 13's profile, before: 47 % kernel (switches between tokio's threads,
+epoll, futex wake-ups), 13 % libc, 39 % the binary.
 
 After: the median of three runs; each run's output follows. Before: the same run
 against the release build of commit 82220f7, three times; issue 13 measured 855 and 405

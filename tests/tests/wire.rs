@@ -34,6 +34,14 @@ type Answer = (&'static str, &'static str);
 /// What the stand-in answers the `n`th request (from 0) of `target`.
 type Script = fn(target: &str, n: usize) -> Answer;
 
+const CONDITION_FAILED: Answer = (
+    "400 Bad Request",
+    r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed"}]}"#,
+);
+const CONFLICT: Answer = (
+    "400 Bad Request",
+    r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","CancellationReasons":[{"Code":"TransactionConflict"}]}"#,
+);
 const INTERNAL: Answer =
     ("500 Internal Server Error", r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"x"}"#);
 const EMPTY: Answer = ("200 OK", "{}");
@@ -186,6 +194,20 @@ async fn a_read_is_tried_again_after_a_transient_failure_and_a_write_is_sent_onc
     let probe = store.probe(ProbePath::Writes).await;
     assert!(matches!(probe, Err(StartupError::Unreachable(..))), "{probe:?}");
     assert_eq!(targets(&arrived)[3..], ["TransactWriteItems"]);
+}
+
+/// The write probe refuses the start only when its own condition fails (an item
+/// holds its key). Cold starts at once check the same key, and DynamoDB may cancel a
+/// transaction that meets another (TransactionConflict): that one still found the
+/// table, and its function starts.
+#[tokio::test]
+async fn a_probe_that_meets_another_passes_and_one_whose_condition_fails_refuses() {
+    let (url, _) = capture(|_, _| CONFLICT);
+    let met = stand_in_store(&url).await.probe(ProbePath::Writes).await;
+    assert!(met.is_ok(), "{met:?}");
+    let (url, _) = capture(|_, _| CONDITION_FAILED);
+    let held = stand_in_store(&url).await.probe(ProbePath::Writes).await;
+    assert!(matches!(held, Err(StartupError::ProbeKeyHeld { .. })), "{held:?}");
 }
 
 #[tokio::test]

@@ -169,15 +169,17 @@ impl Store {
                     .await
                 {
                     Ok(_) => Ok(()),
-                    Err(err) if failed(err.cancellation_reasons().and_then(<[Reason]>::first)).is_some() => {
-                        Err(StartupError::ProbeKeyHeld { table: self.table.clone(), key: schema::probe_key() })
-                    }
-                    // Cancelled for another reason: DynamoDB found the table and weighed
-                    // the transaction, which is all the probe asks. Cold starts at once
-                    // check the same key, and their transactions may meet
-                    // (TransactionConflict); none of them should refuse to start.
-                    Err(err) if err.cancellation_reasons().is_some() => Ok(()),
-                    Err(err) => Err(StartupError::of(&self.table, err.failure(), &err)),
+                    Err(err) => match err.cancellation_reasons() {
+                        Some(reasons) if failed(reasons.first()).is_some() => {
+                            Err(StartupError::ProbeKeyHeld { table: self.table.clone(), key: schema::probe_key() })
+                        }
+                        // Cancelled for another reason: DynamoDB found the table and
+                        // weighed the transaction, which is all the probe asks. Cold
+                        // starts at once check the same key, and their transactions may
+                        // meet (TransactionConflict); none of them should refuse to start.
+                        Some(_) => Ok(()),
+                        None => Err(StartupError::of(&self.table, err.failure(), &err)),
+                    },
                 }
             }
         }

@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http_body_util::BodyExt;
 use serde::Serialize;
 
@@ -293,9 +293,8 @@ impl Wire {
         target: Target,
         body: &[u8],
     ) -> Result<aws_smithy_runtime_api::client::orchestrator::HttpRequest, WireError> {
-        let now = Utc::now();
-        let (credentials, key) = self.signing(now).await?;
-        let date_time = sigv4::date_time(now);
+        let date_time = sigv4::date_time(Utc::now());
+        let (credentials, key) = self.signing(sigv4::date(&date_time)).await?;
         let length = body.len().to_string();
         let host = self.endpoint.authority().map_or("", |authority| authority.as_str());
         let headers = signed_headers(&length, host, &date_time, credentials.session_token(), target.header());
@@ -320,9 +319,8 @@ impl Wire {
             .map_err(|e: aws_smithy_runtime_api::http::HttpError| WireError::Unbuilt(e.to_string()))
     }
 
-    /// Credentials and the signing key for a request made at `now`.
-    async fn signing(&self, now: DateTime<Utc>) -> Result<(Credentials, SigningKey), WireError> {
-        let date = sigv4::date(now);
+    /// Credentials and the signing key for a request signed for `date` (`YYYYMMDD`).
+    async fn signing(&self, date: &str) -> Result<(Credentials, SigningKey), WireError> {
         let fresh = |c: &Credentials| c.expiry().is_none_or(|at| at > SystemTime::now() + CREDENTIALS_MARGIN);
         let held = self.cached.lock().expect("no panic while held").clone().filter(|(c, _)| fresh(c));
         let credentials = match held {
@@ -332,7 +330,7 @@ impl Wire {
                 WireError::Unbuilt(format!("no credentials: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
             })?,
         };
-        let key = SigningKey::derive(credentials.secret_access_key(), &date, &self.region);
+        let key = SigningKey::derive(credentials.secret_access_key(), date, &self.region);
         *self.cached.lock().expect("no panic while held") = Some((credentials.clone(), key.clone()));
         Ok((credentials, key))
     }

@@ -33,17 +33,24 @@ impl SigningKey {
     }
 }
 
-// The dates are written field by field: `format` parses its pattern on every call,
-// and these run for every request (chrono's `StrftimeItems` showed in the profile).
-
-/// The day a request made at `now` is signed for: `YYYYMMDD`.
-pub(super) fn date(now: DateTime<Utc>) -> String {
-    format!("{:04}{:02}{:02}", now.year(), now.month(), now.day())
+/// The `x-amz-date` of a request made at `now`: `YYYYMMDDTHHMMSSZ`. Written field by
+/// field: `format` parses its pattern on every call, and this runs for every request
+/// (chrono's `StrftimeItems` showed in the profile).
+pub(super) fn date_time(now: DateTime<Utc>) -> String {
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        now.month(),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
 }
 
-/// The `x-amz-date` of a request made at `now`: `YYYYMMDDTHHMMSSZ`.
-pub(super) fn date_time(now: DateTime<Utc>) -> String {
-    format!("{}T{:02}{:02}{:02}Z", date(now), now.hour(), now.minute(), now.second())
+/// The day a request is signed for (`YYYYMMDD`): the start of its `x-amz-date`.
+pub(super) fn date(date_time: &str) -> &str {
+    &date_time[..8]
 }
 
 /// The `authorization` header of a POST of `body` to `path`, whose `headers`

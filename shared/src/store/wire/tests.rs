@@ -206,8 +206,8 @@ mod signing {
     /// The wire's own `authorization` for the request.
     fn own_authorization(&Signing { credentials, region, at, host, target, body }: &Signing) -> String {
         let now: DateTime<Utc> = at.into();
-        let key = SigningKey::derive(credentials.secret_access_key(), &sigv4::date(now), region);
         let (date_time, length) = (sigv4::date_time(now), body.len().to_string());
+        let key = SigningKey::derive(credentials.secret_access_key(), sigv4::date(&date_time), region);
         let headers = super::super::signed_headers(&length, host, &date_time, credentials.session_token(), target);
         sigv4::authorization(credentials.access_key_id(), &key, region, &date_time, "/", &headers, body)
     }

@@ -184,8 +184,9 @@ impl Function {
         let threads = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
         let stats = threads.filter_map(|thread| std::fs::read_to_string(thread.ok()?.path().join("schedstat")).ok());
         stats.fold(Scheduled::default(), |total, stat| {
-            let mut nanos = stat.split_whitespace().map(|n| Duration::from_nanos(n.parse().unwrap_or(0)));
-            let (on_cpu, waiting) = (nanos.next().unwrap_or_default(), nanos.next().unwrap_or_default());
+            let mut nanos = stat.split_whitespace().map(|n| n.parse().map(Duration::from_nanos));
+            let mut next = || nanos.next().and_then(Result::ok).unwrap_or_else(|| panic!("schedstat: {stat:?}"));
+            let (on_cpu, waiting) = (next(), next());
             Scheduled { on_cpu: total.on_cpu + on_cpu, waiting: total.waiting + waiting }
         })
     }

@@ -46,12 +46,6 @@ const INTERNAL: Answer =
     ("500 Internal Server Error", r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"x"}"#);
 const EMPTY: Answer = ("200 OK", "{}");
 
-/// The answers a start-up probe expects: an empty GetItem, and a transaction
-/// whose condition holds.
-fn probe_answers(_: &str, _: usize) -> Answer {
-    EMPTY
-}
-
 /// A DynamoDB stand-in on 127.0.0.1 that keeps every request and answers by `script`.
 fn capture(script: Script) -> (String, Arc<Mutex<Vec<Arrived>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -212,7 +206,7 @@ async fn a_probe_that_meets_another_passes_and_one_whose_condition_fails_refuses
 
 #[tokio::test]
 async fn the_wire_signs_what_it_sends_as_the_sdk_does() {
-    let (url, arrived) = capture(probe_answers);
+    let (url, arrived) = capture(|_, _| EMPTY);
     let store = stand_in_store(&url).await;
     // Reads go through the SDK, writes through the wire.
     store.probe(ProbePath::Reads).await.unwrap();

@@ -48,8 +48,8 @@ def main(directory):
     lasts = [[l for l in run.splitlines() if l.startswith("ingest: ")][-1] for run in runs]
     keys = ("single", "batch", "batch100@5ms", "init", "wcu/call", "rcu/call")
     figure = "(" + "|".join(map(re.escape, keys)) + r") ([0-9.]+)"
-    per_run = [dict(re.findall(figure, l)) for l in lasts]
-    figures = {k: median([float(f[k]) for f in per_run]) for k in keys}
+    last_lines = [dict(re.findall(figure, l)) for l in lasts]
+    figures = {k: median([float(f[k]) for f in last_lines]) for k in keys}
     def per_run(pattern, group=1):
         return [float(re.search(pattern, run).group(group)) for run in runs]
     def each(pattern, group=1):
@@ -65,6 +65,7 @@ def main(directory):
         parts = ("the function before DynamoDB", "the proxy's hold", "DynamoDB Local's answer", "the proxy's relay",
                  "the function after DynamoDB")
         faults = start + r"page faults of the first request after init: median ([0-9]+); of the second: median ([0-9]+)"
+        parts_runs = {part: per_run(start + "of that.*" + re.escape(part) + r" ([-+0-9]+) us") for part in parts}
         cpu = start + r"function CPU of the first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us"
         wait = start + r"the function's wait for a CPU while ready to run, first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us; a process's first minus its second: median ([-+0-9]+) us"
         return {
@@ -72,8 +73,8 @@ def main(directory):
             "first": each(times, 1),
             "second": each(times, 2),
             "paired": each(start + r"first request after init @5ms.*a process's first minus its second: median ([-+0-9.]+) ms"),
-            "parts": {part: each(start + "of that.*" + re.escape(part) + r" ([-+0-9]+) us") for part in parts},
-            "answer_runs": per_run(start + "of that.*DynamoDB Local's answer" + r" ([-+0-9]+) us"),
+            "parts": {part: median(runs) for part, runs in parts_runs.items()},
+            "answer_runs": parts_runs["DynamoDB Local's answer"],
             "faults": (each(faults, 1), each(faults, 2)),
             "cpu": (each(cpu, 1), each(cpu, 2), each(start + r"function CPU.*a process's first minus its second: median ([-+0-9]+) us")),
             "wait": (each(wait, 1), each(wait, 2), each(wait, 3)),

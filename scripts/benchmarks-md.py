@@ -309,7 +309,20 @@ request's (paired medians: from taking the request to sending its transaction +0
 the answer's parse +0.1 us, the response +0.4 us, the log lines +2.7 us). The rest is
 outside the handler, where init's warm-up does not reach without a real event:
 lambda_runtime taking its first event and posting its first answer over its Runtime API
-client (not timed apart).
+client. A second diagnostic build (not committed) later the same day put the function's
+instants and the run's on one clock (both `CLOCK_MONOTONIC`), in six runs of 101 fresh
+processes on a slower spell of the machine (the first request's function CPU 200 to
+370 us): the first was +0.12 to +0.16 ms slower, DynamoDB Local's answer +20 to
++146 us of it and the function's own time +20 to +39 us, spread over every stage by a
+few microseconds each (paired medians, lowest to highest run): lambda_runtime taking the
+event -7 to +11 us, the handler up to sending its transaction -2 to +5 us, reading
+DynamoDB's answer off the connection +3 to +11 us, the answer's parse +0.1 us, the
+response +1 to +2 us, the log lines +7 to +10 us, and lambda_runtime posting the answer
+until the run has it +8 to +12 us. No one step stands out, as a first-time cost would;
+every step is a little slower, as on caches still holding init's work rather than the
+request's. Started 40 ms after the process before it was stopped (two runs, alternating
+with two without the pause), the function's part grew to +33 and +54 us, against +20
+and +24 us: the longer the machine has been quiet, the colder a first request finds it.
 
 Three more changes were tried against that extra CPU on 2026-11-24 and left out, each
 with the same run 3 to 6 times alternately against the build without it (not committed;
@@ -322,6 +335,15 @@ against +0.13 ms, inside the runs' spread). The probe itself became a transactio
 condition holds (a9d8b52), as a record's successful write is, instead of one cancelled
 by its condition; in those runs DynamoDB Local's part of the back-to-back difference was
 +67 to +93 us with it and +100 us without, within the runs' spread.
+
+Two more were tried the same evening and left out: the delay proxy's last two milliseconds
+slept with a timer slack of 1 ns instead of Linux's default 50 us (three runs each,
+alternating): the proxy's hold of the first request minus the second's was -7, -0 and
+-5 us without and +2, +2 and +9 us with, so the hold was not the first request's
+extra time that evening; and a log line written at the end of init, so that the first
+request's lines are not the process's first write to its log pipe: the log lines' part
+of the difference went from +9 to +11 us to +5 to +6 us, and the whole difference
+(+0.12 to +0.18 ms against +0.13 to +0.16 ms) stayed within the runs' spread.
 
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the

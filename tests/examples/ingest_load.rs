@@ -26,7 +26,7 @@
 //! `CALL_RECORDS_BIN` names another binary (an earlier build, for a before figure);
 //! `INGEST_SINGLE_ONLY` stops after the single-record run (for profiling it).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -299,14 +299,9 @@ fn dynamodb_local_process(port: &str) -> Option<u32> {
 
 /// The CPU time the JIT compiler threads of the JVM `jvm` have used so far.
 fn compilers_cpu_time(jvm: u32) -> Duration {
-    let threads = std::fs::read_dir(format!("/proc/{jvm}/task")).expect("DynamoDB Local is running");
-    let nanos = threads
-        .filter_map(|thread| thread.ok().map(|thread| thread.path()))
-        .filter(|thread| std::fs::read_to_string(thread.join("comm")).is_ok_and(|name| name.contains("CompilerThre")))
-        .filter_map(|thread| std::fs::read_to_string(thread.join("schedstat")).ok())
-        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
-    Duration::from_nanos(nanos)
+    let compiler =
+        |thread: &Path| std::fs::read_to_string(thread.join("comm")).is_ok_and(|n| n.contains("CompilerThre"));
+    Scheduled::of_threads(jvm, compiler).on_cpu
 }
 
 /// When a fresh process gets its first and second requests.

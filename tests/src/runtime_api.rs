@@ -76,6 +76,25 @@ pub struct Scheduled {
     pub waiting: Duration,
 }
 
+impl Scheduled {
+    /// The threads of process `pid` that `counted` keeps (given each thread's
+    /// /proc directory), added up from their `schedstat`, to the nanosecond. Threads
+    /// that have ended are not counted.
+    pub fn of_threads(pid: u32, counted: impl Fn(&Path) -> bool) -> Scheduled {
+        let threads = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap_or_else(|e| panic!("process {pid}: {e}"));
+        let stats = threads
+            .filter_map(|thread| Some(thread.ok()?.path()))
+            .filter(|thread| counted(thread))
+            .filter_map(|thread| std::fs::read_to_string(thread.join("schedstat")).ok());
+        stats.fold(Scheduled::default(), |total, stat| {
+            let mut nanos = stat.split_whitespace().map(|n| n.parse().map(Duration::from_nanos));
+            let mut next = || nanos.next().and_then(Result::ok).unwrap_or_else(|| panic!("schedstat: {stat:?}"));
+            let (on_cpu, waiting) = (next(), next());
+            Scheduled { on_cpu: total.on_cpu + on_cpu, waiting: total.waiting + waiting }
+        })
+    }
+}
+
 impl std::ops::Sub for Scheduled {
     type Output = Scheduled;
 
@@ -176,19 +195,10 @@ impl Function {
     }
 
     /// The time the process's threads have run on a CPU so far, and waited for one
-    /// while ready to run, to the nanosecond, from their `schedstat`: for one
-    /// request's CPU, which [`Function::cpu_time`]'s clock ticks are too coarse for.
-    /// Threads that have ended are not counted.
+    /// while ready to run: for one request's CPU, which [`Function::cpu_time`]'s
+    /// clock ticks are too coarse for.
     pub fn scheduled(&self) -> Scheduled {
-        let pid = self.child.id().expect("the function is running");
-        let threads = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
-        let stats = threads.filter_map(|thread| std::fs::read_to_string(thread.ok()?.path().join("schedstat")).ok());
-        stats.fold(Scheduled::default(), |total, stat| {
-            let mut nanos = stat.split_whitespace().map(|n| n.parse().map(Duration::from_nanos));
-            let mut next = || nanos.next().and_then(Result::ok).unwrap_or_else(|| panic!("schedstat: {stat:?}"));
-            let (on_cpu, waiting) = (next(), next());
-            Scheduled { on_cpu: total.on_cpu + on_cpu, waiting: total.waiting + waiting }
-        })
+        Scheduled::of_threads(self.child.id().expect("the function is running"), |_| true)
     }
 
     /// The capacity units the function has reported for the events it has answered.

@@ -66,8 +66,10 @@ def main(directory):
                  "the function after DynamoDB")
         faults = start + r"page faults of the first request after init: median ([0-9]+); of the second: median ([0-9]+)"
         parts_runs = {part: per_run(start + "of that.*" + re.escape(part) + r" ([-+0-9]+) us") for part in parts}
-        cpu = start + r"function CPU of the first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us"
-        wait = start + r"the function's wait for a CPU while ready to run, first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us; a process's first minus its second: median ([-+0-9]+) us"
+        def in_us(what):
+            """A line of the run's `in_us`: the first's median, the second's, and the paired one."""
+            line = start + re.escape(what) + r" first request after init: median ([0-9]+) us; of the second: median ([0-9]+) us; a process's first minus its second: median ([-+0-9]+) us"
+            return tuple(each(line, group) for group in (1, 2, 3))
         return {
             "processes": int(each(start + r"first request after init @5ms, ([0-9]+) fresh processes")),
             "first": each(times, 1),
@@ -76,8 +78,8 @@ def main(directory):
             "parts": {part: median(runs) for part, runs in parts_runs.items()},
             "answer_runs": parts_runs["DynamoDB Local's answer"],
             "faults": (each(faults, 1), each(faults, 2)),
-            "cpu": (each(cpu, 1), each(cpu, 2), each(start + r"function CPU.*a process's first minus its second: median ([-+0-9]+) us")),
-            "wait": (each(wait, 1), each(wait, 2), each(wait, 3)),
+            "cpu": in_us("function CPU of the"),
+            "wait": in_us("the function's wait for a CPU while ready to run,"),
         }
     def first_requests_figures(f):
         return (

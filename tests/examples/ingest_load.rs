@@ -336,20 +336,17 @@ fn report_first_requests(prefix: &str, requests: &[(Split, Split)]) {
     let paired = |part: fn(&Split) -> f64| {
         median(&mut requests.iter().map(|(first, second)| part(first) - part(second)).collect::<Vec<_>>())
     };
-    println!(
-        "{prefix}function CPU of the first request after init: median {:.0} us; of the second: median {:.0} us; \
-         a process's first minus its second: median {:+.0} us",
-        median(&mut firsts(|s| s.cpu_us)),
-        median(&mut seconds(|s| s.cpu_us)),
-        paired(|s| s.cpu_us),
-    );
-    println!(
-        "{prefix}the function's wait for a CPU while ready to run, first request after init: median {:.0} us; \
-         of the second: median {:.0} us; a process's first minus its second: median {:+.0} us",
-        median(&mut firsts(|s| s.waiting_us)),
-        median(&mut seconds(|s| s.waiting_us)),
-        paired(|s| s.waiting_us),
-    );
+    let in_us = |what: &str, part: fn(&Split) -> f64| {
+        println!(
+            "{prefix}{what} first request after init: median {:.0} us; of the second: median {:.0} us; \
+             a process's first minus its second: median {:+.0} us",
+            median(&mut firsts(part)),
+            median(&mut seconds(part)),
+            paired(part),
+        );
+    };
+    in_us("function CPU of the", |s| s.cpu_us);
+    in_us("the function's wait for a CPU while ready to run,", |s| s.waiting_us);
     println!(
         "{prefix}page faults of the first request after init: median {:.0}; of the second: median {:.0}",
         median(&mut firsts(|s| s.faults)),

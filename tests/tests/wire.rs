@@ -34,14 +34,23 @@ type Answer = (&'static str, &'static str);
 /// What the stand-in answers the `n`th request (from 0) of `target`.
 type Script = fn(target: &str, n: usize) -> Answer;
 
-const CONDITION_FAILED: Answer = (
-    "400 Bad Request",
-    r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed"}]}"#,
-);
-const CONFLICT: Answer = (
-    "400 Bad Request",
-    r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","CancellationReasons":[{"Code":"TransactionConflict"}]}"#,
-);
+/// A transaction cancelled for its one action, with that action's reason `code`.
+macro_rules! cancelled {
+    ($code:literal) => {
+        (
+            "400 Bad Request",
+            concat!(
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"cancelled","#,
+                r#""CancellationReasons":[{"Code":""#,
+                $code,
+                r#""}]}"#
+            ),
+        )
+    };
+}
+
+const CONDITION_FAILED: Answer = cancelled!("ConditionalCheckFailed");
+const CONFLICT: Answer = cancelled!("TransactionConflict");
 const INTERNAL: Answer =
     ("500 Internal Server Error", r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"x"}"#);
 const EMPTY: Answer = ("200 OK", "{}");

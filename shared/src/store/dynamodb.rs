@@ -151,37 +151,34 @@ impl Store {
                 Ok(_) => Ok(()),
                 Err(err) => Err(StartupError::of(&self.table, Failure::of_sdk(&err), &DisplayErrorContext(&err))),
             },
-            // A transaction whose one condition holds on a key no item has: it
-            // writes nothing and goes the way a record's successful write goes. A
-            // cancelled one would be an HTTP 400, which DynamoDB's UserErrors
-            // metric would count at every start-up.
-            ProbePath::Writes => {
-                let check = ConditionCheck::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .condition_expression("attribute_not_exists(#pk)")
-                    .expression_attribute_names("#pk", PARTITION_KEY)
-                    .build()
-                    .expect("table, key and condition are set");
-                match self
-                    .wire
-                    .transact_write_items(&[TransactWriteItem::builder().condition_check(check).build()])
-                    .await
-                {
-                    Ok(_) => Ok(()),
-                    Err(err) => match err.cancellation_reasons() {
-                        Some(reasons) if failed(reasons.first()).is_some() => {
-                            Err(StartupError::ProbeKeyHeld { table: self.table.clone(), key: schema::probe_key() })
-                        }
-                        // Cancelled for another reason: DynamoDB found the table and
-                        // weighed the transaction, which is all the probe asks. Cold
-                        // starts at once check the same key, and their transactions may
-                        // meet (TransactionConflict); none of them should refuse to start.
-                        Some(_) => Ok(()),
-                        None => Err(StartupError::of(&self.table, err.failure(), &err)),
-                    },
-                }
+            ProbePath::Writes => self.probe_writes(key).await,
+        }
+    }
+
+    /// A transaction whose one condition holds on a key no item has: it writes
+    /// nothing and goes the way a record's successful write goes. A cancelled one
+    /// would be an HTTP 400, which DynamoDB's UserErrors metric would count at every
+    /// start-up.
+    async fn probe_writes(&self, key: Item) -> Result<(), StartupError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build()
+            .expect("table, key and condition are set");
+        let transaction = [TransactWriteItem::builder().condition_check(check).build()];
+        let Err(err) = self.wire.transact_write_items(&transaction).await else { return Ok(()) };
+        match err.cancellation_reasons() {
+            Some(reasons) if failed(reasons.first()).is_some() => {
+                Err(StartupError::ProbeKeyHeld { table: self.table.clone(), key: schema::probe_key() })
             }
+            // Cancelled for another reason: DynamoDB found the table and weighed the
+            // transaction, which is all the probe asks. Cold starts at once check the
+            // same key, and their transactions may meet (TransactionConflict); none of
+            // them should refuse to start.
+            Some(_) => Ok(()),
+            None => Err(StartupError::of(&self.table, err.failure(), &err)),
         }
     }
 

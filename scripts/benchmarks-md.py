@@ -285,12 +285,18 @@ So a second request sent right after the first finds DynamoDB Local, and the fun
 caches, warmer than a first request can find them, since a first comes after a process
 start. The like-for-like comparison puts the same work before both: each of another
 {after_start_up['processes']} fresh processes, alternating with the ones above, gets its second request only after
-another process has started and initialised (and been stopped), as its first came after
+another process has started and initialised, as its first came after
 its own start-up. Between the answer before and either request the machine does the same
-work, and DynamoDB Local sees one probe and no write. Then the first minus the second is a
+work, and DynamoDB Local sees one probe and no write. The other process is stopped once
+the second is answered: until 2026-11-24 it was stopped at once, and its exit ran beside
+the second request (holding it moved this comparison from -0.20, -0.09 and -0.20 ms to
+-0.10 and -0.09 ms in runs that evening, within their spread). Then the first minus the second is a
 median of {after_start_up['paired']:+.2f} ms, DynamoDB Local's answer {answer_part(after_start_up)} of it,
 and the function's CPU {after_start_up['cpu'][2]:+.0f} us.
 {like_for_like}.
+The comparison is not even in one way: before a first request the process's own init
+ran last, before the second another process's init did, and the function's part before
+DynamoDB is {after_start_up['parts']['the function before DynamoDB']:+.0f} us of the difference.
 
 The third comparison takes most of DynamoDB Local's quiet spell out and leaves the
 function as it is back to back: each of another {after_writes['processes']} fresh processes gets each of its

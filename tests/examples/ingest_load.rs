@@ -198,13 +198,19 @@ async fn main() {
             write_twice(store.client(), &table).await;
         }
         let first = timed_post(&function, &two[0]).await;
-        match pairing {
-            Pairing::RightAway => {}
+        // Held until the round ends (see `Pairing::AfterAnotherStartUp`).
+        let _another = match pairing {
+            Pairing::RightAway => None,
             Pairing::AfterAnotherStartUp => {
-                start(proxy.url.clone()).await.init_time().await;
+                let mut another = start(proxy.url.clone()).await;
+                another.init_time().await;
+                Some(another)
             }
-            Pairing::EachAfterWrites => write_twice(store.client(), &table).await,
-        }
+            Pairing::EachAfterWrites => {
+                write_twice(store.client(), &table).await;
+                None
+            }
+        };
         let second = timed_post(&function, &two[1]).await;
         processes.push((pairing, first, second));
     }
@@ -312,6 +318,9 @@ enum Pairing {
     /// The second after another process has started and initialised, as the first
     /// came after its own start-up: the machine does the same work between the
     /// answer before and either request, and DynamoDB Local sees one probe and no write.
+    /// The other process is stopped only once the second is answered, as the process
+    /// before a first was stopped well before that first: stopped at once, its exit
+    /// ran beside the second request.
     AfterAnotherStartUp,
     /// As [`Pairing::RightAway`], but each request right after two transactions
     /// of the run's own, straight to DynamoDB Local and 6 ms apart, as a second

@@ -50,7 +50,7 @@ test-rust: $(NPM_INSTALLED) ## Every unit, property and integration test (cargo 
 test-api: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## The local stack checked against openapi.yaml by schemathesis
 	scripts/api-test
 
-test-local-emulator: $(NPM_INSTALLED) $(LOCAL_EMULATOR) ## The local emulator's fixes: answers read whole before they are acknowledged, binary bodies base64
+test-local-emulator: $(NPM_INSTALLED) $(LOCAL_EMULATOR) ## The local emulator's fixes: answers read whole before they are acknowledged, binary bodies base64, a port it cannot bind stops it with the reason
 	scripts/test-local-emulator
 
 test-run-stops: $(NPM_INSTALLED) $(DEV_TOOLS) $(LOCAL_EMULATOR) ## make run stops exactly what it started on INT, TERM and HUP

@@ -1,5 +1,6 @@
-"""Checks the two fixes the local emulator carries (tools/cargo-lambda-watch), each
-against the stock cargo-lambda 1.9.2 behaviour that lost or refused answers:
+"""Checks the fixes the local emulator carries (tools/cargo-lambda-watch), each
+against the stock cargo-lambda 1.9.2 behaviour that lost or refused answers, or
+stopped without a word:
 
 - answer-after-reading: the emulator acknowledges a function's answer only once it
   has read all of it, and a client whose function dropped its answer halfway gets
@@ -7,13 +8,16 @@ against the stock cargo-lambda 1.9.2 behaviour that lost or refused answers:
   and this script plays the function's runtime.
 - base64-binary-bodies: a JSON body that is not UTF-8 reaches callbill, which
   answers 400 invalid_json in its envelope. API_URL is the whole local stack.
+- stop-reason: started on a port it cannot bind, the emulator exits non-zero and
+  says why. EMULATOR... is its command line but the port.
 
-    python3 scripts/local-emulator.py RUNTIME_URL API_URL
+    python3 scripts/local-emulator.py RUNTIME_URL API_URL EMULATOR...
 """
 
 import json
 import select
 import socket
+import subprocess
 import sys
 import threading
 import urllib.parse
@@ -21,7 +25,7 @@ import urllib.request
 
 import local_http
 
-runtime_url, api_url = sys.argv[1], sys.argv[2]
+runtime_url, api_url, emulator = sys.argv[1], sys.argv[2], sys.argv[3:]
 FUNCTION = "call-records"
 ANSWER_BYTES = 300_000
 failures = []
@@ -107,7 +111,23 @@ def binary_json_reaches_callbill():
         failures.append(f"a JSON body that is not UTF-8 got {status} {content_type} {body[:200]!r}")
 
 
-for check in (acknowledged_only_when_read_whole, half_an_answer_is_an_error, binary_json_reaches_callbill):
+def a_taken_port_stops_it_with_the_reason():
+    # The port a connection's own end holds, as when a random port falls in the
+    # kernel's ephemeral range: stock 1.9.2 dropped the bind error and exited 0.
+    with socket.create_server(("127.0.0.1", 0)) as listener, socket.create_connection(listener.getsockname()) as held:
+        port = held.getsockname()[1]
+        try:
+            run = subprocess.run([*emulator, "--invoke-port", str(port)], capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            failures.append(f"started on port {port}, which a connection holds, the emulator ran on for 120 s")
+            return
+    output = run.stdout + run.stderr
+    if run.returncode == 0 or "address already in use" not in output.lower():
+        failures.append(f"started on port {port}, which a connection holds, the emulator exited {run.returncode}: {output[-300:]!r}")
+
+
+for check in (acknowledged_only_when_read_whole, half_an_answer_is_an_error, binary_json_reaches_callbill,
+              a_taken_port_stops_it_with_the_reason):
     before = len(failures)
     check()
     print(f"local emulator: {check.__name__}: {'ok' if len(failures) == before else 'FAILED'}")

@@ -77,7 +77,7 @@ stack_serve_anywhere() {
   local _name=$1 _variable=$2 _attempt _port _status
   shift 2
   for _attempt in 1 2 3 4 5 6 7 8; do
-    _port=$((20000 + RANDOM % 40000))
+    _port=$("$root/scripts/random-port")
     _status=0
     stack_serve "$_name" "$_port" "${@//\{port\}/$_port}" || _status=$?
     if [ "$_status" = 0 ]; then
@@ -126,21 +126,27 @@ stack_table() {
   cargo run --quiet --locked -p callbill --example create_table
 }
 
+# stack_emulator_command: sets emulator_command, the emulator's command line but
+# its port. The emulator is cargo-lambda's watch with callbill's fixes (make builds
+# it: scripts/build-local-emulator). It runs each function with $CARGO:
+# scripts/cargo-for-lambda-watch builds it on its own (-p), with the features sam
+# build gives it.
+stack_emulator_command() {
+  if [ ! -x "$local_emulator" ]; then
+    echo "$local_emulator is missing: make builds it (scripts/build-local-emulator)" >&2
+    return 1
+  fi
+  emulator_command=(env "CARGO=$root/scripts/cargo-for-lambda-watch" "CALLBILL_CARGO=$(command -v cargo)"
+    "$local_emulator" lambda watch --invoke-address 127.0.0.1)
+}
+
 # stack_api [PORT] [cargo lambda watch options...]: the functions behind the router
 # of Cargo.toml on PORT (or any free port); sets api_url and api_pid.
 stack_api() {
   local port=$1
   shift
-  # The emulator is cargo-lambda's watch with callbill's fixes (make builds it:
-  # scripts/build-local-emulator). It runs each function with $CARGO:
-  # scripts/cargo-for-lambda-watch builds it on its own (-p), with the features sam
-  # build gives it.
-  if [ ! -x "$local_emulator" ]; then
-    echo "$local_emulator is missing: make builds it (scripts/build-local-emulator)" >&2
-    return 1
-  fi
-  local watch=(env "CARGO=$root/scripts/cargo-for-lambda-watch" "CALLBILL_CARGO=$(command -v cargo)"
-    "$local_emulator" lambda watch --invoke-address 127.0.0.1 "$@")
+  stack_emulator_command || return 1
+  local watch=("${emulator_command[@]}" "$@")
   if [ -n "$port" ]; then
     local status=0
     stack_serve "cargo lambda watch" "$port" "${watch[@]}" --invoke-port "$port" || status=$?

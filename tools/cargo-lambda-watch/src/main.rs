@@ -27,6 +27,8 @@ enum LambdaCommand {
 #[tokio::main]
 async fn main() -> miette::Result<()> {
     let Cargo::Lambda(Lambda { command: LambdaCommand::Watch(watch) }) = Cargo::parse();
+    // Errors as sentences with their causes, not miette's Debug dump of the report.
+    miette::set_hook(Box::new(|_| Box::new(miette::NarratableReportHandler::new())))?;
 
     let log_filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "cargo_lambda=info".into());
     let log_lines = tracing_subscriber::fmt::layer().with_target(false).without_time().with_ansi(false);

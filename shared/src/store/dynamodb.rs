@@ -50,9 +50,10 @@ pub enum StartupError {
     #[error("cannot read table {0:?} at start-up: {1}")]
     Unreachable(String, String),
     #[error(
-        "table {table:?} holds an item at the start-up probe's key {key:?}, which callbill never writes: set TABLE_NAME to callbill's DynamoDB table"
+        "table {0:?} holds an item at the start-up probe's key {key:?}, which callbill never writes: set TABLE_NAME to callbill's DynamoDB table",
+        key = schema::probe_key()
     )]
-    ProbeKeyHeld { table: String, key: String },
+    ProbeKeyHeld(String),
 }
 
 impl StartupError {
@@ -170,9 +171,7 @@ impl Store {
         let transaction = [TransactWriteItem::builder().condition_check(check).build()];
         let Err(err) = self.wire.transact_write_items(&transaction).await else { return Ok(()) };
         match err.cancellation_reasons() {
-            Some(reasons) if failed(reasons.first()).is_some() => {
-                Err(StartupError::ProbeKeyHeld { table: self.table.clone(), key: schema::probe_key() })
-            }
+            Some(reasons) if failed(reasons.first()).is_some() => Err(StartupError::ProbeKeyHeld(self.table.clone())),
             // Cancelled for another reason: DynamoDB found the table and weighed the
             // transaction, which is all the probe asks. Cold starts at once check the
             // same key, and their transactions may meet (TransactionConflict); none of

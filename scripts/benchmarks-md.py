@@ -97,10 +97,10 @@ def main(directory):
         answer = f["parts"]["DynamoDB Local's answer"]
         return f"{answer:+.0f} us (the runs: {', '.join(f'{us:+.0f}' for us in f['answer_runs'])} us)"
     like_for_like = (
-        "The first request is no slower than a second in the same conditions: init has warmed its\n"
-        "process, while the second's process waited through another's start-up"
+        "The first request is no slower than a second that also comes after a start-up: init has\n"
+        "warmed its process, while the second's process waited through another's start-up"
         if after_start_up["paired"] <= 0 else
-        "Even in the same conditions the first request is the slower here"
+        "Even against a second that also comes after a start-up, the first request is the slower here"
     )
     first_processes = right_away["processes"]
     init_processes = int(each(r"init \(start to first poll\), ([0-9]+) processes"))

@@ -180,6 +180,17 @@ counts whole milliseconds and rounds up, only up to the last two milliseconds. B
 2026-11-24 it held 6.1 ms, which the 5 ms figures in the before column and in the
 2026-11-23 runs below include.
 
+Each of the function's connections is new to the proxy, as it would be to DynamoDB. The
+proxy passes its requests on over a connection to DynamoDB Local that an earlier
+connection used, once that one closed with every request answered, as DynamoDB's front
+end passes requests on over connections that serve others all the time. DynamoDB Local
+answers the first requests on a new connection more slowly: until 2026-11-25 each
+process had a fresh one, and with each request right after two writes (the third
+comparison below) a process's first transaction took DynamoDB Local +15, +73 and +58 us
+longer than its second, against -10, -7 and -48 us on reused ones, and the first request
+minus the second went from +0.08, +0.09 and +0.07 ms to -0.00, +0.02 and -0.01 ms (the
+first-request part of the run alone, three times each way, alternately).
+
 A batch of starts is one transaction of 100 actions. A batch of ends completes its 100
 calls: one BatchGetItem reads them, then transactions of up to 100 actions, sent at once,
 write them (a completed call's item and its subscriber's bill summary). A batch of
@@ -299,7 +310,8 @@ ran last, before the second another process's init did, and the function's part 
 DynamoDB is {after_start_up['parts']['the function before DynamoDB']:+.0f} us of the difference.
 
 The third comparison takes most of DynamoDB Local's quiet spell out and leaves the
-function as it is back to back: each of another {after_writes['processes']} fresh processes gets each of its
+function as it is back to back (the proxy's reused connections take DynamoDB Local's
+young connection out of all three): each of another {after_writes['processes']} fresh processes gets each of its
 two requests right after two transactions of the run's own, straight to DynamoDB Local and 6 ms apart,
 as a second request comes after the first's (with one write before each, the first's
 was the slow one and the proxy's hold of the first request grew by 20 to 290 us). Then the

@@ -365,6 +365,19 @@ request's lines are not the process's first write to its log pipe: the log lines
 of the difference went from +9 to +11 us to +5 to +6 us, and the whole difference
 (+0.12 to +0.18 ms against +0.13 to +0.16 ms) stayed within the runs' spread.
 
+A scheduler trace of the first-request part on 2026-11-25 (`perf sched record -a`, not
+part of `make bench`; reused connections, the 97 processes whose second request was sent
+right away) shows where DynamoDB Local's slower answer comes from: from a process's event
+to DynamoDB's answer, DynamoDB Local's request threads (its Jetty threads and its SQLite
+queue) were on a CPU a median 1,767 us for a first request and 1,623 us for a second
+(paired +101 us), on the two cores the function shares. The function waited a median 13 us
+for a core after its event woke it and 14 us after DynamoDB's answer (7 and 14 us for the
+second), and ran 119 and 79 us in those two wakes (124 and 72 us). On the same evening,
+DynamoDB Local pinned to one core and the run with the function to the other (`taskset`,
+one run) did not take it out: the first minus the second +0.17 ms, DynamoDB Local's answer
++105 us of it; alone on one core, DynamoDB Local answered +587 us more slowly after 20 ms
+without a write than after 6 ms.
+
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the
 workspace forbids unsafe code.

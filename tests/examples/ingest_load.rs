@@ -24,7 +24,9 @@
 //! - DynamoDB capacity units per completed call, from the function's metric lines.
 //!
 //! `CALL_RECORDS_BIN` names another binary (an earlier build, for a before figure);
-//! `INGEST_SINGLE_ONLY` stops after the single-record run (for profiling it).
+//! `INGEST_SINGLE_ONLY` stops after the single-record run (for profiling it);
+//! `INGEST_FIRST_ONLY` runs only the first and second requests of fresh processes
+//! and DynamoDB Local alone (for studying them), after the warm-up.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -32,7 +34,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use callbill::store::schema::PARTITION_KEY;
 use callbill_tests::runtime_api::{Answer, Function, Scheduled};
-use callbill_tests::{Exchange, covered, delay_proxy, endpoint, event, median, sleep_precisely};
+use callbill_tests::{DelayProxy, Exchange, covered, delay_proxy, endpoint, event, median, sleep_precisely};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -64,28 +66,17 @@ async fn main() {
     callbill::store::create_table(store.client(), &table).await.expect("a table in DynamoDB Local");
     let proxy = delay_proxy(&dynamodb, DELAY).await;
     println!("function: {}", binary.display());
-    let start = |endpoint: String| {
-        let (binary, table) = (binary.clone(), table.clone());
-        async move {
-            Function::start(
-                &binary,
-                "call-records",
-                &[("TABLE_NAME", &table), ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)],
-            )
-            .await
-        }
-    };
-    let mut next_call = 1;
+    let mut bench = Bench { binary, table, dynamodb, store, proxy, next_call: 1 };
 
     // A fresh DynamoDB Local's JIT compilers take about half a core for its first
     // 20 to 30 s of load. On this machine's two cores that slows the function
     // beside it (the same build: 220 us a record in a first run, 185-195 in the
     // three after it on one DynamoDB Local, 2026-11-24). The figures are the
     // function's, so DynamoDB Local is warmed first, until its compilers are quiet.
-    let warm_up = warm_up_dynamodb_local(&dynamodb, || {
-        let mut first = next_call;
-        next_call += DYNAMODB_WARM_UP_CALLS;
-        let start = start(dynamodb.clone());
+    let warm_up = warm_up_dynamodb_local(&bench.dynamodb.clone(), || {
+        let mut first = bench.next_call;
+        bench.next_call += DYNAMODB_WARM_UP_CALLS;
+        let start = bench.start(&bench.dynamodb);
         async move {
             let mut function = start.await;
             function.init_time().await;
@@ -95,19 +86,80 @@ async fn main() {
     .await;
     println!("{warm_up}");
 
+    if std::env::var_os("INGEST_FIRST_ONLY").is_some() {
+        first_requests(&mut bench).await;
+        return;
+    }
+    let init = init(&bench).await;
+    let mut function = bench.start(&bench.dynamodb).await;
+    function.init_time().await;
+    let Capacity { single, wcu, rcu } = single_records(&mut bench, &function).await;
+    if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
+        return;
+    }
+    let batch = batches(&mut bench, &function).await;
+    drop(function);
+    let batch100 = batches_at_5ms(&mut bench).await;
+    first_requests(&mut bench).await;
+    println!(
+        "ingest: single {:.0} us/record, batch {:.0} us/record, batch100@5ms {:.1} ms, init {:.1} ms, wcu/call {wcu:.2}, rcu/call {rcu:.2}",
+        micros(single),
+        micros(batch),
+        millis(batch100),
+        millis(init),
+    );
+}
+
+/// What every part of the run shares: the binary it runs, its table, DynamoDB
+/// Local straight and behind the delay proxy, and the next call id to post.
+struct Bench {
+    binary: PathBuf,
+    table: String,
+    dynamodb: String,
+    store: callbill::store::Store,
+    proxy: DelayProxy,
+    next_call: u64,
+}
+
+impl Bench {
+    /// A fresh function process that reaches DynamoDB at `endpoint`.
+    fn start(&self, endpoint: &str) -> impl Future<Output = Function> + use<> {
+        let (binary, table, endpoint) = (self.binary.clone(), self.table.clone(), endpoint.to_owned());
+        async move {
+            Function::start(
+                &binary,
+                "call-records",
+                &[("TABLE_NAME", &table), ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint)],
+            )
+            .await
+        }
+    }
+}
+
+/// The median init of fresh processes.
+async fn init(bench: &Bench) -> Duration {
     let mut inits = Vec::new();
     for _ in 0..FRESH_PROCESSES {
-        inits.push(start(dynamodb.clone()).await.init_time().await);
+        inits.push(bench.start(&bench.dynamodb).await.init_time().await);
     }
     let init = median(&mut inits);
     println!("init (start to first poll), {FRESH_PROCESSES} processes: median {init:.1?}, all {inits:.1?}");
+    init
+}
 
-    let mut function = start(dynamodb.clone()).await;
-    function.init_time().await;
+/// The single-record run's CPU a record, and the capacity units a call.
+struct Capacity {
+    single: Duration,
+    wcu: f64,
+    rcu: f64,
+}
+
+/// Single-record POSTs to `function`, then where a request's CPU goes.
+async fn single_records(bench: &mut Bench, function: &Function) -> Capacity {
     // The process's own first requests are not part of the figure.
-    post_singles(&function, records(&mut next_call, 10)).await;
+    post_singles(function, records(&mut bench.next_call, 10)).await;
     let (cpu, capacity) = (function.cpu_time(), function.capacity().await);
-    let mut single_times = post_singles(&function, records(&mut next_call, CALLS)).await;
+    let mut single_times = post_singles(function, records(&mut bench.next_call, CALLS)).await;
     let single = (function.cpu_time() - cpu) / (2 * CALLS as u32);
     let (after, calls) = (function.capacity().await, CALLS as f64);
     let (wcu, rcu) = ((after.write - capacity.write) / calls, (after.read - capacity.read) / calls);
@@ -117,20 +169,21 @@ async fn main() {
         micros(single),
         median(&mut single_times)
     );
-    let refused = cpu_a_request(&function, "POST", "/v1/call-records", Some(r#"{"type":"start"}"#)).await;
-    let unknown = cpu_a_request(&function, "GET", "/v1/calls/999999999", None).await;
+    let refused = cpu_a_request(function, "POST", "/v1/call-records", Some(r#"{"type":"start"}"#)).await;
+    let unknown = cpu_a_request(function, "GET", "/v1/calls/999999999", None).await;
     println!(
         "where a request's CPU goes: {:.0} us for a refused record (no DynamoDB request), {:.0} us for an unknown \
          call (one GetItem); {BREAKDOWN_REQUESTS} requests each, one at a time",
         micros(refused),
         micros(unknown)
     );
-    if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
-        return;
-    }
+    Capacity { single, wcu, rcu }
+}
 
+/// Batches of 100 records to `function`: the CPU a record.
+async fn batches(bench: &mut Bench, function: &Function) -> Duration {
     let cpu = function.cpu_time();
-    let mut times = post_batches(&function, records(&mut next_call, CALLS)).await;
+    let mut times = post_batches(function, records(&mut bench.next_call, CALLS)).await;
     let batch = (function.cpu_time() - cpu) / (2 * CALLS as u32);
     println!(
         "batch: {} records in batches of 100, {:.0} us CPU a record; median {:.1?} a batch",
@@ -138,24 +191,28 @@ async fn main() {
         micros(batch),
         median(&mut times)
     );
-    drop(function);
+    batch
+}
 
-    let mut function = start(proxy.url.clone()).await;
+/// Batches of 100 records of 100 calls behind the delay proxy: the median time
+/// in the function.
+async fn batches_at_5ms(bench: &mut Bench) -> Duration {
+    let mut function = bench.start(&bench.proxy.url).await;
     function.init_time().await;
-    post_batches(&function, one_record_a_call(&mut next_call, 100, true)).await;
+    post_batches(&function, one_record_a_call(&mut bench.next_call, 100, true)).await;
     let mut times = Vec::new();
     let (mut starts, mut ends) = (Vec::new(), Vec::new());
     for round in 0..BATCHES_AT_5MS {
         let is_starts = round % 2 == 0;
-        let calls = if is_starts { next_call } else { next_call - 100 };
+        let calls = if is_starts { bench.next_call } else { bench.next_call - 100 };
         let mut first = calls;
         let batch = one_record_a_call(&mut first, 100, is_starts);
         if is_starts {
-            next_call = first;
+            bench.next_call = first;
         }
         let answer = post_batch(&function, &batch).await;
         let exchanges: Vec<Exchange> =
-            proxy.exchanges().into_iter().flatten().filter(|e| e.arrived >= answer.handed).collect();
+            bench.proxy.exchanges().into_iter().flatten().filter(|e| e.arrived >= answer.handed).collect();
         assert!(!exchanges.is_empty(), "a batch sends DynamoDB requests");
         times.push(answer.in_function);
         let split = BatchSplit::of(&answer, &exchanges);
@@ -176,38 +233,42 @@ async fn main() {
     println!(
         "batch100@5ms: {BATCHES_AT_5MS} batches of 100 records of 100 calls, {DELAY:?} added to each DynamoDB request \
          (held {:.2?}, median): median {batch100:.1?}, slowest {:.1?}; {} (medians)",
-        proxy.median_hold(),
+        bench.proxy.median_hold(),
         times.last().unwrap(),
         parts.join("; "),
     );
-    drop(function);
+    batch100
+}
 
+/// The first and second requests of fresh processes behind the delay proxy, in
+/// each [`Pairing`], then DynamoDB Local alone after as long without a write.
+async fn first_requests(bench: &mut Bench) {
     // Each process opens one DynamoDB connection at init: its probe, then one
     // transaction for each start record. The proxy's clock splits each request's
     // time into the function's part before its transaction, the hold, DynamoDB
     // Local's answer, the relay back and the function's part after it. Processes
     // take the pairings in turn (`Pairing::ALL`).
-    let connections_before = proxy.exchanges().len();
+    let connections_before = bench.proxy.exchanges().len();
     let mut processes = Vec::new();
     for process in 0..Pairing::ALL.len() * FIRST_REQUEST_PROCESSES {
         let pairing = Pairing::ALL[process % Pairing::ALL.len()];
-        let mut function = start(proxy.url.clone()).await;
+        let mut function = bench.start(&bench.proxy.url).await;
         function.init_time().await;
-        let two = one_record_a_call(&mut next_call, 2, true);
+        let two = one_record_a_call(&mut bench.next_call, 2, true);
         if pairing == Pairing::EachAfterWrites {
-            write_twice(store.client(), &table).await;
+            write_twice(bench.store.client(), &bench.table).await;
         }
         let first = timed_post(&function, &two[0]).await;
         // Held until the round ends (see `Pairing::AfterAnotherStartUp`).
         let _another = match pairing {
             Pairing::RightAway => None,
             Pairing::AfterAnotherStartUp => {
-                let mut another = start(proxy.url.clone()).await;
+                let mut another = bench.start(&bench.proxy.url).await;
                 another.init_time().await;
                 Some(another)
             }
             Pairing::EachAfterWrites => {
-                write_twice(store.client(), &table).await;
+                write_twice(bench.store.client(), &bench.table).await;
                 None
             }
         };
@@ -216,7 +277,7 @@ async fn main() {
     }
     // The other start-ups' connections carry their probe alone.
     let (exchanges, probes_alone): (Vec<_>, Vec<_>) =
-        proxy.exchanges().split_off(connections_before).into_iter().partition(|e| e.len() == 3);
+        bench.proxy.exchanges().split_off(connections_before).into_iter().partition(|e| e.len() == 3);
     assert!(
         exchanges.len() == processes.len() && probes_alone.iter().all(|e| e.len() == 1),
         "one connection a process, with the probe and two transactions: {exchanges:?}; {probes_alone:?}"
@@ -244,7 +305,8 @@ async fn main() {
     report_first_requests("after another start-up: ", &after_another_start_up);
     report_first_requests("each after two writes: ", &each_after_writes);
 
-    let (sooner, later) = transactions_after(store.client(), &table, quiet_before_second, quiet_before_first).await;
+    let (sooner, later) =
+        transactions_after(bench.store.client(), &bench.table, quiet_before_second, quiet_before_first).await;
     println!(
         "DynamoDB Local alone (no function, no proxy), {QUIET_ROUNDS} transactions each: answered {:.0} us after \
          {:.1?} without a write (as before a second request), {:.0} us after {:.1?} (as before a first); \
@@ -254,14 +316,6 @@ async fn main() {
         micros(later),
         quiet_before_first,
         micros(later) - micros(sooner),
-    );
-
-    println!(
-        "ingest: single {:.0} us/record, batch {:.0} us/record, batch100@5ms {:.1} ms, init {:.1} ms, wcu/call {wcu:.2}, rcu/call {rcu:.2}",
-        micros(single),
-        micros(batch),
-        millis(batch100),
-        millis(init),
     );
 }
 

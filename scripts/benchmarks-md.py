@@ -189,7 +189,8 @@ process had a fresh one, and with each request right after two writes (the third
 comparison below) a process's first transaction took DynamoDB Local +15, +73 and +58 us
 longer than its second, against -10, -7 and -48 us on reused ones, and the first request
 minus the second went from +0.08, +0.09 and +0.07 ms to -0.00, +0.02 and -0.01 ms (the
-first-request part of the run alone, three times each way, alternately).
+first-request part of the run alone, as `INGEST_FIRST_ONLY=1` runs it, three times each
+way, alternately).
 
 A batch of starts is one transaction of 100 actions. A batch of ends completes its 100
 calls: one BatchGetItem reads them, then transactions of up to 100 actions, sent at once,

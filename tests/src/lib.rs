@@ -591,10 +591,8 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>) -> String {
                     return;
                 };
                 drop(requests);
-                let every_request_answered = {
-                    let partial = connection.exchange.lock().unwrap();
-                    partial.arrived.is_none() && partial.passed.is_none()
-                };
+                // An exchange is cleared once its answer is passed back.
+                let every_request_answered = connection.exchange.lock().unwrap().arrived.is_none();
                 if R::REUSES_UPSTREAM && cleanly && every_request_answered {
                     drop(answers);
                     idle.put(server_read.reunite(server_write).expect("the halves of one stream"));
@@ -611,7 +609,11 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::{covered, delay_proxy};
 
@@ -635,10 +637,6 @@ mod tests {
 
     #[tokio::test]
     async fn the_delay_proxy_passes_a_connection_on_over_an_upstream_one_only_once_its_requests_are_answered() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
         // An upstream that answers every request but "unanswered", and counts its connections.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream = listener.local_addr().unwrap().to_string();

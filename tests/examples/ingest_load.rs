@@ -93,7 +93,7 @@ async fn main() {
     let init = init(&bench).await;
     let mut function = bench.start(&bench.dynamodb).await;
     function.init_time().await;
-    let Capacity { single, wcu, rcu } = single_records(&mut bench, &function).await;
+    let SingleRecords { cpu_a_record: single, wcu, rcu } = single_records(&mut bench, &function).await;
     if std::env::var_os("INGEST_SINGLE_ONLY").is_some() {
         return;
     }
@@ -122,7 +122,8 @@ struct Bench {
 }
 
 impl Bench {
-    /// A fresh function process that reaches DynamoDB at `endpoint`.
+    /// A fresh function process that reaches DynamoDB at `endpoint`. The future
+    /// holds none of the bench, so the warm-up's rounds can move its call ids on.
     fn start(&self, endpoint: &str) -> impl Future<Output = Function> + use<> {
         let (binary, table, endpoint) = (self.binary.clone(), self.table.clone(), endpoint.to_owned());
         async move {
@@ -147,15 +148,16 @@ async fn init(bench: &Bench) -> Duration {
     init
 }
 
-/// The single-record run's CPU a record, and the capacity units a call.
-struct Capacity {
-    single: Duration,
+/// The single-record run's figures: the function's CPU a record, and the write
+/// and read capacity units a completed call.
+struct SingleRecords {
+    cpu_a_record: Duration,
     wcu: f64,
     rcu: f64,
 }
 
 /// Single-record POSTs to `function`, then where a request's CPU goes.
-async fn single_records(bench: &mut Bench, function: &Function) -> Capacity {
+async fn single_records(bench: &mut Bench, function: &Function) -> SingleRecords {
     // The process's own first requests are not part of the figure.
     post_singles(function, records(&mut bench.next_call, 10)).await;
     let (cpu, capacity) = (function.cpu_time(), function.capacity().await);
@@ -177,7 +179,7 @@ async fn single_records(bench: &mut Bench, function: &Function) -> Capacity {
         micros(refused),
         micros(unknown)
     );
-    Capacity { single, wcu, rcu }
+    SingleRecords { cpu_a_record: single, wcu, rcu }
 }
 
 /// Batches of 100 records to `function`: the CPU a record.

@@ -379,6 +379,28 @@ one run) did not take it out: the first minus the second +0.17 ms, DynamoDB Loca
 +105 us of it; alone on one core, DynamoDB Local answered +587 us more slowly after 20 ms
 without a write than after 6 ms.
 
+Four more on the morning of 2026-11-25, each the first-request part alone
+(`INGEST_FIRST_ONLY=1`), alternating with the build as it is, in a slower spell of the
+machine (first minus second +0.07 to +0.17 ms as it is). None brought the first request to
+the second, so none is kept:
+- the guest's halt polling at the kernel's default of 200 us (this machine is a
+  Firecracker guest booted with `haltpoll.guest_halt_poll_ns=0`), three runs each: +0.17,
+  +0.17 and +0.12 ms with it against +0.13, +0.17 and +0.12 ms without; DynamoDB Local
+  alone was no less slow after a quiet spell with it (+634 to +740 us) than without (+322
+  to +596 us), so its slower answer is not its cores halting;
+- mimalloc without transparent huge pages (`MIMALLOC_ALLOW_THP=0`; init faults in four
+  2 MiB pages, 8 MiB of zeroed memory), three runs each: +0.10, +0.18 and +0.11 ms against
+  +0.14, +0.14 and +0.15 ms;
+- init reading no CA certificates (`SSL_CERT_DIR` unset and an empty `SSL_CERT_FILE`;
+  this machine's environment sets both, so rustls-native-certs reads the bundle and about
+  150 files in `/etc/ssl/certs`, about half of init's 5.7 ms of CPU here), two runs each:
+  +0.12 and +0.13 ms against +0.15 and +0.16 ms;
+- a start-up probe that deletes the probe key under `attribute_not_exists` instead of
+  checking it: it writes nothing either, but goes through DynamoDB Local's write path,
+  three runs each: +0.09, +0.00 and +0.07 ms against +0.12, +0.07 and +0.14 ms, DynamoDB
+  Local's answer +50, +14 and -52 us against +70, +47 and +20 us. It would also give a
+  function that never deletes `dynamodb:DeleteItem`.
+
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the
 workspace forbids unsafe code.

@@ -392,9 +392,9 @@ the second, so none is kept:
   2 MiB pages, 8 MiB of zeroed memory), three runs each: +0.10, +0.18 and +0.11 ms against
   +0.14, +0.14 and +0.15 ms;
 - init reading no CA certificates (`SSL_CERT_DIR` unset and an empty `SSL_CERT_FILE`;
-  this machine's environment sets both, so rustls-native-certs reads the bundle and about
-  150 files in `/etc/ssl/certs`, about half of init's 5.7 ms of CPU here), two runs each:
-  +0.12 and +0.13 ms against +0.15 and +0.16 ms;
+  otherwise rustls-native-certs reads the bundle and every file in `/etc/ssl/certs`, about
+  150 here, which is about half of init's 5.7 ms of CPU), two runs each: +0.12 and
+  +0.13 ms against +0.15 and +0.16 ms;
 - a start-up probe that deletes the probe key under `attribute_not_exists` instead of
   checking it: it writes nothing either, but goes through DynamoDB Local's write path,
   three runs each: +0.09, +0.00 and +0.07 ms against +0.12, +0.07 and +0.14 ms, DynamoDB

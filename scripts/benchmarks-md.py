@@ -411,9 +411,11 @@ Runtime API call, where it ends. Over the 9 processes that took two events:
 - handling the second took 279,083 to 279,201;
 - the difference, about 450 (0.16%), is glibc's first `setenv` of the trace id (its
   `malloc` and `realloc`) and mimalloc's page bookkeeping.
-The first poll took 45,883 instructions and the second 30,152. That difference is the Runtime
-API connection opened at the end of init, before the first event is sent. So the first
-request's extra CPU time is the same instructions run more slowly, not more of them.
+The first poll took 45,883 instructions and the second 30,152 to 30,154. That difference is
+the Runtime API connection opened at the end of init, before the first event is sent.
+So the first request's extra CPU time is the same user-space instructions run more slowly,
+not more of them. Callgrind does not count the kernel's part, which holds the one page
+fault and the Runtime API quick-ACK.
 
 The page fault left in the first request is glibc's first `setenv` of the trace id, in
 lambda_runtime; taking it at init needs `std::env::set_var`, which is `unsafe`, and the

@@ -26,7 +26,8 @@
 //! `CALL_RECORDS_BIN` names another binary (an earlier build, for a before figure);
 //! `INGEST_SINGLE_ONLY` stops after the single-record run (for profiling it);
 //! `INGEST_FIRST_ONLY` runs only the first and second requests of fresh processes
-//! and DynamoDB Local alone (for studying them), after the warm-up.
+//! and DynamoDB Local alone (for studying them), after the warm-up;
+//! `INGEST_BATCH_ONLY` runs only the batches behind the delay proxy, after the warm-up.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -88,6 +89,10 @@ async fn main() {
 
     if std::env::var_os("INGEST_FIRST_ONLY").is_some() {
         first_requests(&mut bench).await;
+        return;
+    }
+    if std::env::var_os("INGEST_BATCH_ONLY").is_some() {
+        batches_at_5ms(&mut bench).await;
         return;
     }
     let init = init(&bench).await;

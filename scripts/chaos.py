@@ -4,11 +4,14 @@
 
 Posts the records of CALLS calls (shuffled, with ids) from 8 clients while
 DynamoDB Local is paused (SIGSTOP) and later killed (SIGKILL) and restarted on its
-data. Every answer is counted; every 5xx must be a truthful 503: the envelope with
-code `unavailable` and `Retry-After`. What failed is sent again (safe: every record
-has an id). Then every record is sent once more (replays), and the run converges:
-every call completed once at its quoted price, every bill exact. Bounded in count
-and time; stops by itself.
+data. Each fault comes when a share of the records has been answered, so that it
+falls inside the load however fast callbill is, and each must cost the load at
+least one answer (else the run proved nothing of it). Every answer is counted;
+every 5xx must be a truthful 503: the envelope with code `unavailable` and
+`Retry-After`. What failed is sent again (safe: every record has an id). Then every
+record is sent once more (replays), and the run converges: every call completed
+once at its quoted price, every bill exact. Bounded in count and time; stops by
+itself.
 """
 
 import json
@@ -27,9 +30,20 @@ import local_http
 api, dynamodb_pid, pidfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 dynamodb_command = sys.argv[sys.argv.index("--") + 1:]
 CALLS, CLIENTS, DEADLINE = 300, 8, time.time() + 240
+# Longer than a record waits on a DynamoDB that does not answer (a write's 3 s,
+# then a read's 6 s, at most), so that every record in flight when the pause begins
+# is answered 503 before it ends; a shorter pause lets a record's last try succeed
+# after it, and the pause then costs the load nothing.
+PAUSE = 12
 SUBSCRIBERS = ["11991230001", "11991230002", "11991230003"]
 statuses, problems, lock = Counter(), [], threading.Lock()
 resent = Counter()
+# The fault under way when an answer came, and the answers other than 200 and 201
+# that came during each fault.
+fault = None
+failed_during = Counter()
+# First-pass records answered for good; the faults wait on it.
+answered, progress = 0, threading.Condition()
 
 
 def send(method, path, body=None):
@@ -42,6 +56,8 @@ def post_until_answered(record):
         status, headers, body = send("POST", "/v1/call-records", record)
         with lock:
             statuses[status] += 1
+            if status not in (200, 201) and fault:
+                failed_during[fault] += 1
         if status in (200, 201):
             return status
         if status == 503:
@@ -66,16 +82,47 @@ def post_until_answered(record):
     return None
 
 
+def first_pass(record):
+    global answered
+    status = post_until_answered(record)
+    with progress:
+        answered += 1
+        progress.notify_all()
+    return status
+
+
+def when_answered(share, what):
+    """Waits until `share` of the first pass is answered; False if the load ended first."""
+    with progress:
+        progress.wait_for(lambda: answered >= share * len(records), timeout=max(DEADLINE - time.time(), 0))
+        if answered >= len(records):
+            with lock:
+                problems.append(f"the first pass ended before {what}")
+            return False
+        return True
+
+
+def during(name, seconds):
+    global fault
+    with lock:
+        fault = name
+    time.sleep(seconds)
+    with lock:
+        fault = None
+
+
 def faults():
-    time.sleep(6)
-    print(f"chaos: pausing DynamoDB Local (pid {dynamodb_pid}) for 8 s", flush=True)
+    if not when_answered(0.25, "the pause"):
+        return
+    print(f"chaos: pausing DynamoDB Local (pid {dynamodb_pid}) for {PAUSE} s, {answered} records answered", flush=True)
     os.kill(dynamodb_pid, signal.SIGSTOP)
-    time.sleep(8)
+    during("pause", PAUSE)
     os.kill(dynamodb_pid, signal.SIGCONT)
-    time.sleep(6)
-    print("chaos: killing DynamoDB Local, restarting it on its data in 3 s", flush=True)
+    if not when_answered(0.5, "the kill"):
+        return
+    print(f"chaos: killing DynamoDB Local, restarting it on its data in 3 s, {answered} records answered", flush=True)
     os.kill(dynamodb_pid, signal.SIGKILL)
-    time.sleep(3)
+    during("kill", 3)
     restarted = subprocess.Popen(dynamodb_command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  start_new_session=True)
     with open(pidfile, "w") as out:
@@ -99,13 +146,17 @@ fault_thread = threading.Thread(target=faults, daemon=True)
 fault_thread.start()
 started = time.time()
 with ThreadPoolExecutor(CLIENTS) as pool:
-    first = list(pool.map(post_until_answered, records))
+    first = list(pool.map(first_pass, records))
 fault_thread.join()
+for name in ("pause", "kill"):
+    if not failed_during[name]:
+        problems.append(f"the {name} cost the load no answer: it proved nothing")
 # Every record once more: replays (200) must change nothing; one lost by a kill is stored now.
 with ThreadPoolExecutor(CLIENTS) as pool:
     again = list(pool.map(post_until_answered, records))
 print(f"chaos: {2 * len(records)} records posted in {time.time() - started:.0f} s; answers {dict(statuses)}; "
-      f"sent again {dict(resent)}; second pass {dict(Counter(again))}", flush=True)
+      f"sent again {dict(resent)}; failed during the faults {dict(failed_during)}; "
+      f"second pass {dict(Counter(again))}", flush=True)
 
 # Convergence: each call completed once at its quoted price, each bill exact.
 expected_bills = {s: [0, 0] for s in SUBSCRIBERS}

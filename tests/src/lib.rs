@@ -304,7 +304,7 @@ struct Stall {
 impl StallingProxy {
     pub async fn start(upstream: &str) -> StallingProxy {
         let state = Arc::new(Stall::default());
-        let url = tcp_proxy(upstream, state.clone()).await;
+        let url = tcp_proxy(upstream, state.clone(), None).await;
         StallingProxy { url, state }
     }
 
@@ -370,9 +370,19 @@ pub fn covered(mut spans: Vec<(std::time::Instant, std::time::Instant)>) -> std:
 /// A TCP proxy on 127.0.0.1 in front of `upstream` that holds every request `delay`
 /// before passing it on, as a DynamoDB farther away would: the benchmarks' stand-in
 /// for a real network's round trip.
+///
+/// The function's connection is new to the proxy as it would be to DynamoDB, whose
+/// front end then passes its requests on over connections that serve others all the
+/// time; so the proxy passes a connection's requests on over an upstream connection
+/// it used before, once that one's client closed with every request answered.
+/// DynamoDB Local answers the first requests on a new connection more slowly: each
+/// sent right after two writes, a process's first transaction after its probe took
+/// DynamoDB Local 15 to 73 us longer than its second on fresh legs, and 48 to 7 us
+/// less on reused ones (2026-11-25, three runs each).
 pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> DelayProxy {
     let delay = Arc::new(Delay { delay, exchanges: Mutex::default() });
-    DelayProxy { url: tcp_proxy(upstream, delay.clone()).await, delay }
+    let idle = Arc::new(IdleUpstreams::default());
+    DelayProxy { url: tcp_proxy(upstream, delay.clone(), Some(idle)).await, delay }
 }
 
 /// A [`delay_proxy`]: its URL, how long it has held the requests so far, and when
@@ -441,15 +451,6 @@ impl Relay for Delay {
     fn exchanged(&self, connection: u64, exchange: Exchange) {
         self.exchanges.lock().unwrap().entry(connection).or_default().push(exchange);
     }
-
-    /// The function's connection is new to the proxy as it would be to DynamoDB,
-    /// whose front end then passes its requests on over connections that serve
-    /// others all the time. DynamoDB Local answers the first requests on a new
-    /// connection more slowly: each sent right after two writes, a process's first
-    /// transaction after its probe took DynamoDB Local 15 to 73 us longer than its
-    /// second on fresh legs, and 48 to 7 us less on reused ones (2026-11-25, three
-    /// runs each).
-    const REUSES_UPSTREAM: bool = true;
 }
 
 /// Waits `delay` to within about a tenth of a millisecond. Tokio's timer counts
@@ -484,6 +485,11 @@ impl IdleUpstreams {
     fn put(&self, upstream: tokio::net::TcpStream) {
         self.0.lock().unwrap().push(upstream);
     }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
 }
 
 /// Which way bytes go through a [`tcp_proxy`].
@@ -501,16 +507,13 @@ trait Relay: Send + Sync + 'static {
     /// A request on `connection` (numbered from 0 as they are opened) went through,
     /// and the first bytes of its answer came back.
     fn exchanged(&self, _connection: u64, _exchange: Exchange) {}
-
-    /// Whether a connection's upstream leg, once its client has closed with every
-    /// request answered, carries the next connection's requests.
-    const REUSES_UPSTREAM: bool = false;
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `upstream`, each connection to its own
-/// upstream connection (one it used before, when `relay` reuses them), with
-/// `relay` before every chunk; returns its URL.
-async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>) -> String {
+/// upstream connection, with `relay` before every chunk; returns its URL. With
+/// `reuse`, a connection's upstream leg, once its client has closed with every
+/// request answered, waits there to carry a later connection's requests.
+async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>, reuse: Option<Arc<IdleUpstreams>>) -> String {
     use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
     /// One connection's relay, and how far its current exchange has gone.
     struct Connection<R> {
@@ -560,15 +563,14 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>) -> String {
     let upstream = upstream.trim_start_matches("http://").to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let idle = Arc::new(IdleUpstreams::default());
     tokio::spawn(async move {
         let mut opened = 0;
         while let Ok((client, _)) = listener.accept().await {
-            let (upstream, idle) = (upstream.clone(), idle.clone());
+            let (upstream, reuse) = (upstream.clone(), reuse.clone());
             let connection = Connection { number: opened, relay: relay.clone(), exchange: Mutex::default() };
             opened += 1;
             tokio::spawn(async move {
-                let reused = if R::REUSES_UPSTREAM { idle.take() } else { None };
+                let reused = reuse.as_ref().and_then(|idle| idle.take());
                 let server = match reused {
                     Some(server) => server,
                     None => match tokio::net::TcpStream::connect(&upstream).await {
@@ -593,7 +595,7 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>) -> String {
                 drop(requests);
                 // An exchange is cleared once its answer is passed back.
                 let every_request_answered = connection.exchange.lock().unwrap().arrived.is_none();
-                if R::REUSES_UPSTREAM && cleanly && every_request_answered {
+                if let Some(idle) = reuse.filter(|_| cleanly && every_request_answered) {
                     drop(answers);
                     idle.put(server_read.reunite(server_write).expect("the halves of one stream"));
                 } else {
@@ -615,7 +617,7 @@ mod tests {
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    use super::{covered, delay_proxy};
+    use super::{Delay, IdleUpstreams, covered, tcp_proxy};
 
     #[test]
     fn covered_counts_overlapping_spans_once() {
@@ -637,44 +639,67 @@ mod tests {
 
     #[tokio::test]
     async fn the_delay_proxy_passes_a_connection_on_over_an_upstream_one_only_once_its_requests_are_answered() {
-        // An upstream that answers every request but "unanswered", and counts its connections.
+        // An upstream that answers every request but "unanswered", and counts its
+        // connections, the requests it read and the connections it saw closed.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream = listener.local_addr().unwrap().to_string();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counted = accepted.clone();
+        let [accepted, read, closed] = [(); 3].map(|_| Arc::new(AtomicUsize::new(0)));
+        let counts = [accepted.clone(), read.clone(), closed.clone()];
         tokio::spawn(async move {
+            let [accepted, read, closed] = counts;
             while let Ok((mut connection, _)) = listener.accept().await {
-                counted.fetch_add(1, Ordering::SeqCst);
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let (read, closed) = (read.clone(), closed.clone());
                 tokio::spawn(async move {
                     let mut request = [0; 64];
                     while let Ok(n @ 1..) = connection.read(&mut request).await {
+                        read.fetch_add(1, Ordering::SeqCst);
                         if &request[..n] != b"unanswered" {
                             connection.write_all(b"answer").await.unwrap();
                         }
                     }
+                    closed.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
-        let proxy = delay_proxy(&upstream, Duration::ZERO).await;
-        let address = proxy.url.trim_start_matches("http://").to_owned();
+        let idle = Arc::new(IdleUpstreams::default());
+        let relay = Arc::new(Delay { delay: Duration::ZERO, exchanges: Default::default() });
+        let url = tcp_proxy(&upstream, relay, Some(idle.clone())).await;
+        let address = url.trim_start_matches("http://").to_owned();
         // Each client sends one request and closes; then the upstream's connections so far.
         let cases: [(&[u8], usize); 5] =
             [(b"first", 1), (b"second", 1), (b"unanswered", 1), (b"after the unanswered one", 2), (b"last", 2)];
         for (request, connections) in cases {
+            let (reads, closes) = (read.load(Ordering::SeqCst), closed.load(Ordering::SeqCst));
             let mut client = tokio::net::TcpStream::connect(&address).await.unwrap();
             client.write_all(request).await.unwrap();
-            if request != b"unanswered" {
+            let answered = request != b"unanswered";
+            if answered {
                 let mut answer = [0; 6];
                 client.read_exact(&mut answer).await.unwrap();
                 assert_eq!(&answer, b"answer");
             } else {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                until("the upstream read the request", || read.load(Ordering::SeqCst) > reads).await;
             }
             drop(client);
-            // Time for the proxy to see the close and put the upstream connection back.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // The proxy has seen the close: it put the upstream connection back, or
+            // closed it.
+            if answered {
+                until("the proxy put the upstream connection back", || idle.len() == 1).await;
+            } else {
+                until("the proxy closed the upstream connection", || closed.load(Ordering::SeqCst) > closes).await;
+            }
             let request = String::from_utf8_lossy(request);
             assert_eq!(accepted.load(Ordering::SeqCst), connections, "after {request:?}");
+        }
+    }
+
+    /// Waits until `holds` does, for 10 s at most.
+    async fn until(what: &str, holds: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !holds() {
+            assert!(Instant::now() < deadline, "not within 10 s: {what}");
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }

@@ -151,7 +151,10 @@ fault_thread.join()
 for name in ("pause", "kill"):
     if not failed_during[name]:
         problems.append(f"the {name} cost the load no answer: it proved nothing")
-# Every record once more: replays (200) must change nothing; one lost by a kill is stored now.
+# Every record once more: replays (200) must change nothing. A record DynamoDB Local
+# acknowledged within a millisecond of its kill can be missing after the restart (it
+# answers before its write is on disk; 4 runs on 2026-11-25, each one such record):
+# it is stored now (201).
 with ThreadPoolExecutor(CLIENTS) as pool:
     again = list(pool.map(post_until_answered, records))
 print(f"chaos: {2 * len(records)} records posted in {time.time() - started:.0f} s; answers {dict(statuses)}; "

@@ -34,8 +34,9 @@ check-format: ## cargo fmt --check, the local emulator's main.rs too
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path tools/cargo-lambda-watch/Cargo.toml -- --check
 
-lint: ## cargo clippy on every target, warnings denied
+lint: $(LOCAL_EMULATOR) ## cargo clippy on every target, warnings denied; the local emulator's main.rs too
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	CARGO_TARGET_DIR=.local/emulator/target $(CARGO) clippy --locked --manifest-path tools/cargo-lambda-watch/Cargo.toml --all-targets -- -D warnings
 
 lint-template: $(DEV_TOOLS) ## cfn-lint on template.yaml
 	cfn-lint template.yaml

@@ -641,24 +641,29 @@ mod tests {
     async fn the_delay_proxy_passes_a_connection_on_over_an_upstream_one_only_once_its_requests_are_answered() {
         // An upstream that answers every request but "unanswered", and counts its
         // connections, the requests it read and the connections it saw closed.
+        #[derive(Default)]
+        struct Counts {
+            accepted: AtomicUsize,
+            read: AtomicUsize,
+            closed: AtomicUsize,
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream = listener.local_addr().unwrap().to_string();
-        let [accepted, read, closed] = [(); 3].map(|_| Arc::new(AtomicUsize::new(0)));
-        let counts = [accepted.clone(), read.clone(), closed.clone()];
+        let counts = Arc::new(Counts::default());
+        let upstream_counts = counts.clone();
         tokio::spawn(async move {
-            let [accepted, read, closed] = counts;
             while let Ok((mut connection, _)) = listener.accept().await {
-                accepted.fetch_add(1, Ordering::SeqCst);
-                let (read, closed) = (read.clone(), closed.clone());
+                upstream_counts.accepted.fetch_add(1, Ordering::SeqCst);
+                let counts = upstream_counts.clone();
                 tokio::spawn(async move {
                     let mut request = [0; 64];
                     while let Ok(n @ 1..) = connection.read(&mut request).await {
-                        read.fetch_add(1, Ordering::SeqCst);
+                        counts.read.fetch_add(1, Ordering::SeqCst);
                         if &request[..n] != b"unanswered" {
                             connection.write_all(b"answer").await.unwrap();
                         }
                     }
-                    closed.fetch_add(1, Ordering::SeqCst);
+                    counts.closed.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
@@ -670,7 +675,7 @@ mod tests {
         let cases: [(&[u8], usize); 5] =
             [(b"first", 1), (b"second", 1), (b"unanswered", 1), (b"after the unanswered one", 2), (b"last", 2)];
         for (request, connections) in cases {
-            let (reads, closes) = (read.load(Ordering::SeqCst), closed.load(Ordering::SeqCst));
+            let (reads, closes) = (counts.read.load(Ordering::SeqCst), counts.closed.load(Ordering::SeqCst));
             let mut client = tokio::net::TcpStream::connect(&address).await.unwrap();
             client.write_all(request).await.unwrap();
             let answered = request != b"unanswered";
@@ -679,7 +684,7 @@ mod tests {
                 client.read_exact(&mut answer).await.unwrap();
                 assert_eq!(&answer, b"answer");
             } else {
-                until("the upstream read the request", || read.load(Ordering::SeqCst) > reads).await;
+                until("the upstream read the request", || counts.read.load(Ordering::SeqCst) > reads).await;
             }
             drop(client);
             // The proxy has seen the close: it put the upstream connection back, or
@@ -687,10 +692,11 @@ mod tests {
             if answered {
                 until("the proxy put the upstream connection back", || idle.len() == 1).await;
             } else {
-                until("the proxy closed the upstream connection", || closed.load(Ordering::SeqCst) > closes).await;
+                until("the proxy closed the upstream connection", || counts.closed.load(Ordering::SeqCst) > closes)
+                    .await;
             }
             let request = String::from_utf8_lossy(request);
-            assert_eq!(accepted.load(Ordering::SeqCst), connections, "after {request:?}");
+            assert_eq!(counts.accepted.load(Ordering::SeqCst), connections, "after {request:?}");
         }
     }
 

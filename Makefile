@@ -13,7 +13,8 @@ VENV := .venv
 NPM_INSTALLED := node_modules/.installed
 DEV_TOOLS := $(VENV)/.dev-tools
 DEPLOY_TOOLS := $(VENV)/.deploy-tools
-LOCAL_EMULATOR := .local/emulator/target/debug/cargo-lambda
+LOCAL_EMULATOR_TARGET := .local/emulator/target
+LOCAL_EMULATOR := $(LOCAL_EMULATOR_TARGET)/debug/cargo-lambda
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
@@ -36,7 +37,7 @@ check-format: ## cargo fmt --check, the local emulator's main.rs too
 
 lint: $(LOCAL_EMULATOR) ## cargo clippy on every target, warnings denied; the local emulator's main.rs too
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	CARGO_TARGET_DIR=.local/emulator/target $(CARGO) clippy --locked --manifest-path tools/cargo-lambda-watch/Cargo.toml --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(LOCAL_EMULATOR_TARGET) $(CARGO) clippy --locked --manifest-path tools/cargo-lambda-watch/Cargo.toml --all-targets -- -D warnings
 
 lint-template: $(DEV_TOOLS) ## cfn-lint on template.yaml
 	cfn-lint template.yaml

@@ -375,10 +375,8 @@ pub fn covered(mut spans: Vec<(std::time::Instant, std::time::Instant)>) -> std:
 /// front end then passes its requests on over connections that serve others all the
 /// time; so the proxy passes a connection's requests on over an upstream connection
 /// it used before, once that one's client closed with every request answered.
-/// DynamoDB Local answers the first requests on a new connection more slowly: each
-/// sent right after two writes, a process's first transaction after its probe took
-/// DynamoDB Local 15 to 73 us longer than its second on fresh legs, and 48 to 7 us
-/// less on reused ones (2026-11-25, three runs each).
+/// DynamoDB Local answers the first requests on a new connection more slowly
+/// (BENCHMARKS.md has the figures, with and without the reuse).
 pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> DelayProxy {
     let delay = Arc::new(Delay { delay, exchanges: Mutex::default() });
     let idle = Arc::new(IdleUpstreams::default());

@@ -376,7 +376,7 @@ pub fn covered(mut spans: Vec<(std::time::Instant, std::time::Instant)>) -> std:
 /// time; so the proxy passes a connection's requests on over an upstream connection
 /// it used before, once that one's client closed with every request answered.
 /// DynamoDB Local answers the first requests on a new connection more slowly
-/// (BENCHMARKS.md has the figures, with and without the reuse).
+/// (docs/benchmark-investigations.md has the figures, with and without the reuse).
 pub async fn delay_proxy(upstream: &str, delay: std::time::Duration) -> DelayProxy {
     let delay = Arc::new(Delay { delay, exchanges: Mutex::default() });
     let idle = Arc::new(IdleUpstreams::default());

@@ -604,9 +604,9 @@ impl UnmatchedStore for Store {
     }
 }
 
-/// The most actions DynamoDB takes in one transaction. Against DynamoDB Local
-/// behind 5 ms of latency, a batch of 100 took 58 ms in transactions of 100
-/// actions, 90 ms in transactions of 25 (`make bench`).
+/// The most actions DynamoDB takes in one transaction. Fewer a transaction did not
+/// make batches faster against DynamoDB Local behind 5 ms of latency
+/// (docs/benchmark-investigations.md, "Batches").
 const TRANSACTION_ACTIONS: usize = 100;
 
 /// The most keys DynamoDB reads in one BatchGetItem.

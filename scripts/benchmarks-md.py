@@ -193,6 +193,16 @@ The after column is the median of three ingestion runs, whose last lines' median
 
 {first_verdict}
 
+## Reproducing a figure
+
+`make bench` runs all of them and writes this file. One at a time, from the repository's root:
+
+| figures | command |
+|---|---|
+| Deliver 1, 2 and 3, the capacity units and each run's output | `cargo build --release --locked -p call-records && cargo build --release --locked -p callbill-tests --example ingest_load && scripts/with-dynamodb-local target/release/examples/ingest_load` (two builds, so that the function gets only its own features; the first and second requests alone: `INGEST_FIRST_ONLY=1`; the batches behind the proxy alone: `INGEST_BATCH_ONLY=1`; a before figure: `CALL_RECORDS_BIN=<an earlier release build>`) |
+| Deliver 5, the bill | `make bench-bill` |
+| pricing and bill rendering | `cargo bench --locked -p callbill --bench bill --bench pricing` |
+
 ## How the ingestion run measures
 
 `tests/examples/ingest_load.rs` runs `target/release/call-records` as Lambda runs it: the

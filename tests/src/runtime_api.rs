@@ -59,12 +59,45 @@ struct RuntimeApi {
 /// One running function process.
 pub struct Function {
     child: tokio::process::Child,
+    /// Held for its drop, which stops the server.
+    _runtime_api: RuntimeApiServer,
     invocations: mpsc::Sender<Invocation>,
     started: Instant,
     first_poll: watch::Receiver<Option<Instant>>,
     log: LogReader,
     /// The events it has answered.
     answered: AtomicU64,
+}
+
+/// The Runtime API a [`Function`] polls, served on `address` until the function is
+/// dropped: a run starts hundreds of processes, and each would otherwise leave its
+/// listener open until the run ends.
+struct RuntimeApiServer {
+    address: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RuntimeApiServer {
+    async fn start(api: Arc<RuntimeApi>) -> RuntimeApiServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let api = api.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| serve(api.clone(), request));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        RuntimeApiServer { address, server }
+    }
+}
+
+impl Drop for RuntimeApiServer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 /// How long a process's threads have run, and waited to run (`/proc/<pid>/task/*/schedstat`).
@@ -114,8 +147,6 @@ impl Function {
     /// Starts `binary` with `env` (besides the Lambda variables). Its log lines are
     /// read for the capacity units; anything else it prints is dropped.
     pub async fn start(binary: &Path, name: &str, env: &[(&str, &str)]) -> Function {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
         let (invocations, receiver) = mpsc::channel(1024);
         let (first_poll, first_poll_seen) = watch::channel(None);
         let api = Arc::new(RuntimeApi {
@@ -123,19 +154,11 @@ impl Function {
             pending: Mutex::new(Pending::default()),
             first_poll,
         });
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let api = api.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| serve(api.clone(), request));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                });
-            }
-        });
+        let runtime_api = RuntimeApiServer::start(api).await;
         let started = Instant::now();
         let mut child = tokio::process::Command::new(binary)
             .envs(env.iter().copied())
-            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+            .env("AWS_LAMBDA_RUNTIME_API", runtime_api.address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -148,7 +171,15 @@ impl Function {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let log = LogReader::start(child.stdout.take().unwrap());
-        Function { child, invocations, started, first_poll: first_poll_seen, log, answered: AtomicU64::new(0) }
+        Function {
+            child,
+            _runtime_api: runtime_api,
+            invocations,
+            started,
+            first_poll: first_poll_seen,
+            log,
+            answered: AtomicU64::new(0),
+        }
     }
 
     /// From starting the process to its first poll for an event: Lambda's init phase.
@@ -340,6 +371,19 @@ mod tests {
         function_output.write_all(second.as_bytes()).await.unwrap();
         let capacity = tokio::time::timeout(Duration::from_secs(5), capacity).await.expect("both requests' lines read");
         assert_eq!((capacity.read, capacity.write), (0.0, 12.0));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_function_stops_serving_its_runtime_api() {
+        let function = Function::start(Path::new("/bin/true"), "nothing", &[]).await;
+        let address = function._runtime_api.address;
+        tokio::net::TcpStream::connect(address).await.expect("the Runtime API listens while the function lives");
+        drop(function);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while tokio::net::TcpStream::connect(address).await.is_ok() {
+            assert!(Instant::now() < deadline, "the Runtime API still listens 5 s after its function was dropped");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     #[tokio::test]

@@ -16,18 +16,17 @@ LAMBDA_GB_SECOND, LAMBDA_REQUESTS, HTTP_API_REQUESTS = 0.0000133334, 0.20, 1.00
 MEMORY_GB = 256 / 1024  # template.yaml's MemorySize
 RECORDS_PER_BATCH = 100
 
-# Measured three times on 82220f7 (`CALL_RECORDS_BIN=<its release build>`, the same
-# run, DynamoDB Local warmed until its compilers were quiet) on 2026-11-24: the range
-# of the three; in brackets, twice on 2026-11-23 with DynamoDB Local cold (and the
-# proxy's 6.1 ms hold). It has no start-up probe, and no capacity lines. The bill:
-# issue 13's figure, and 50 ms at 925e2e2, the first commit whose bill run serves the
-# release binary (one thread already).
+# Measured three times on 507a746 (`CALL_RECORDS_BIN=<its release build>`, the same
+# run) on 2026-11-25: the range of the three. It is the commit before issue 13's first
+# change to call-records (4b92858, the start-up probe; 2340249 then sent a batch's
+# records 32 at a time). It reports no capacity units. The bill: issue 13's figure, and
+# 50 ms at 925e2e2, the first commit whose bill run serves the release binary.
 BEFORE = {
-    "single": "570–595 us/record (cold: 785–845)",
-    "batch": "275–310 us/record (cold: 405–465)",
-    "batch100@5ms": "121–134 ms (cold: 174–182)",
-    "init": "6.6–7.9 ms, no probe (cold: 14.2–15.1)",
-    "first": "9.0 ms, second 8.7–8.8 ms",
+    "single": "525–575 us/record",
+    "batch": "340–350 us/record",
+    "batch100@5ms": "1232–1299 ms (starts 627–685 ms, ends 1268–1337 ms)",
+    "init": "4.6–4.7 ms, no probe",
+    "first": "12.5–12.6 ms, second 6.7–6.8 ms; a process's first minus its second +5.74 to +5.85 ms: it opens the connection",
     "bill": "58 ms (issue 13); 50 ms at 925e2e2",
 }
 
@@ -168,9 +167,10 @@ Written by `make bench` ({datetime.date.today()}) on {machine}. Release builds, 
 as `sam build` builds it (`-p`: no test-only features); an in-memory DynamoDB Local started
 for each run. The after column and every run's output below come from that `make bench`;
 `scripts/bench` holds the commands it runs, and `make bench` reproduces them. The before
-column is fixed: the same runs against the release build of 82220f7, the commit before
-issue 13's work (`CALL_RECORDS_BIN=<that build>`), three times on 2026-11-24 (issue 13
-itself measured 855 and 405 us/record with `cargo lambda watch --release`). What explains
+column is fixed: the same runs against the release build of 507a746, the commit before
+issue 13's first change to call-records (`CALL_RECORDS_BIN=<that build>`), three times on
+2026-11-25 (issue 13 itself measured 855 and 405 us/record with `cargo lambda watch
+--release`). What explains
 some of these figures, found with diagnostic builds and settings that `make bench` does
 not repeat, is in [docs/benchmark-investigations.md](docs/benchmark-investigations.md), dated.
 
@@ -182,7 +182,7 @@ not repeat, is in [docs/benchmark-investigations.md](docs/benchmark-investigatio
 | 1 | function CPU per record, batches of 100 (2,000 more records the same way) | {BEFORE['batch']} | {figures['batch']:.0f} us/record | ≤ 100 | {met(figures['batch'], 100)} |
 | 2 | a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of {batches}: {batches // 2} batches of starts, {batches // 2} of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | ≤ 60 | {met(figures['batch100@5ms'], 60)}{'' if end_batches <= 60 else '; a batch of ends alone: **no** (below)'} |
 | 3 | init: process start to first poll, with the start-up probe (median of {init_processes} processes) | {BEFORE['init']} | {figures['init']:.1f} ms | ≤ 25 | {met(figures['init'], 25)} |
-| 3 | the first request after init, 5 ms added, and the second right after it (median of {first_processes} fresh processes; before: of 15) | {BEFORE['first']} | {right_away['first']} ms, second {right_away['second']} ms; a process's first minus its second {right_away['paired']:+.2f} ms | first ≤ second | {met(right_away['paired'], 0)} |
+| 3 | the first request after init, 5 ms added, and the second right after it (median of {first_processes} fresh processes) | {BEFORE['first']} | {right_away['first']} ms, second {right_away['second']} ms; a process's first minus its second {right_away['paired']:+.2f} ms | first ≤ second | {met(right_away['paired'], 0)} |
 | 5 | bills-function CPU for a 10,000-call bill in 10 pages (mean of {bill_runs}) | {BEFORE['bill']} | {bill_ms} ms | ≤ 25 | {met(bill_ms, 25)} |
 
 The after column is the median of three ingestion runs, whose last lines' medians are:
@@ -218,10 +218,13 @@ process, until its JVM's JIT compiler threads use under 2 % of a round's time (r
 /proc; at most 90 s). That took {warm_up_rounds} rounds in {warm_up_seconds:.0f} s (medians).
 
 The delay proxy (`callbill_tests::delay_proxy`, on 127.0.0.1) holds each DynamoDB request
-{hold:.2f} ms (median) before passing it on. Each of the function's connections is new to
-it, as it would be to DynamoDB; it passes requests on over a connection to DynamoDB
-Local that an earlier connection used, once that one closed with every request answered,
-as DynamoDB's front end passes requests on over connections that serve others all the time.
+{hold:.2f} ms (median) before passing it on, and a new connection's first bytes one delay
+more, as a client waits a round trip for TCP's handshake before it sends (TLS's round
+trips, which DynamoDB also needs, are left out); a connection's opening counts in its
+first request's part before DynamoDB. Each of the function's connections is new to it,
+as it would be to DynamoDB; it passes requests on over a connection to DynamoDB Local
+that an earlier connection used, once that one closed with every request answered, as
+DynamoDB's front end passes requests on over connections that serve others all the time.
 
 ## Batches behind the 5 ms proxy
 

@@ -623,13 +623,11 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>, reuse: Option<Arc<Id
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    use std::sync::Mutex;
 
     use super::{Delay, IdleUpstreams, Relay, Way, covered, delay_proxy, tcp_proxy};
 

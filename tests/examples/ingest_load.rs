@@ -57,8 +57,9 @@ const QUIET_ROUNDS: u32 = 50;
 
 #[tokio::main]
 async fn main() {
-    let binary = std::env::var_os("CALL_RECORDS_BIN")
-        .map(PathBuf::from)
+    let earlier_binary = std::env::var_os("CALL_RECORDS_BIN").map(PathBuf::from);
+    let earlier_build = earlier_binary.is_some();
+    let binary = earlier_binary
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/call-records"));
     let dynamodb = endpoint();
     let table = format!("bench-ingest-{:08x}", fastrand::u32(..));
@@ -67,7 +68,6 @@ async fn main() {
     callbill::store::create_table(store.client(), &table).await.expect("a table in DynamoDB Local");
     let proxy = delay_proxy(&dynamodb, DELAY).await;
     println!("function: {}", binary.display());
-    let earlier_build = std::env::var_os("CALL_RECORDS_BIN").is_some();
     let mut bench = Bench { binary, earlier_build, table, dynamodb, store, proxy, next_call: 1 };
 
     // A fresh DynamoDB Local's JIT compilers take about half a core for its first
@@ -308,19 +308,19 @@ async fn first_requests(bench: &mut Bench) {
     // that sent their second right away (a first request's: since the process
     // before it, which wrote last through the proxy; the probe between writes nothing).
     let quiet = |process: usize, request: usize| {
-        // A connection's last two exchanges are the process's two requests.
-        let (this, last) = (&exchanges[process], &exchanges[process - 1]);
-        let at = this.len() - 3 + request;
-        let before = if request == 1 { last[last.len() - 1].answered } else { this[at - 1].answered };
-        this[at].passed - before
+        let before = match request {
+            0 => two_requests(&exchanges[process - 1])[1].answered,
+            _ => two_requests(&exchanges[process])[0].answered,
+        };
+        two_requests(&exchanges[process])[request].passed - before
     };
     let sent_right_away = (1..processes.len()).filter(|&p| processes[p].0 == Pairing::RightAway);
-    let quiet_before_first = median(&mut sent_right_away.clone().map(|p| quiet(p, 1)).collect::<Vec<_>>());
-    let quiet_before_second = median(&mut sent_right_away.map(|p| quiet(p, 2)).collect::<Vec<_>>());
+    let quiet_before_first = median(&mut sent_right_away.clone().map(|p| quiet(p, 0)).collect::<Vec<_>>());
+    let quiet_before_second = median(&mut sent_right_away.map(|p| quiet(p, 1)).collect::<Vec<_>>());
     let (mut right_away, mut after_another_start_up, mut each_after_writes) = (Vec::new(), Vec::new(), Vec::new());
     for ((pairing, first, second), exchanges) in processes.into_iter().zip(&exchanges) {
-        let n = exchanges.len();
-        let pair = (Split::of(first, exchanges[n - 2]), Split::of(second, exchanges[n - 1]));
+        let [first_exchange, second_exchange] = two_requests(exchanges);
+        let pair = (Split::of(first, first_exchange), Split::of(second, second_exchange));
         match pairing {
             Pairing::RightAway => right_away.push(pair),
             Pairing::AfterAnotherStartUp => after_another_start_up.push(pair),
@@ -343,6 +343,12 @@ async fn first_requests(bench: &mut Bench) {
         quiet_before_first,
         micros(later) - micros(sooner),
     );
+}
+
+/// A process's two requests on its connection: the last two exchanges, after the
+/// probe when the build has one.
+fn two_requests(connection: &[Exchange]) -> [Exchange; 2] {
+    [connection[connection.len() - 2], connection[connection.len() - 1]]
 }
 
 /// Sends `round`s of load until DynamoDB Local's JIT compilers are quiet through

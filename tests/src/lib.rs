@@ -660,18 +660,7 @@ mod tests {
                 self.0.lock().unwrap().push(if way == Way::Request { "request" } else { "answer" });
             }
         }
-        let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let upstream_address = upstream.local_addr().unwrap().to_string();
-        tokio::spawn(async move {
-            while let Ok((mut connection, _)) = upstream.accept().await {
-                tokio::spawn(async move {
-                    let mut request = [0; 64];
-                    while let Ok(1..) = connection.read(&mut request).await {
-                        connection.write_all(b"answer").await.unwrap();
-                    }
-                });
-            }
-        });
+        let (upstream_address, _) = upstream().await;
         let events = Arc::new(Events(Mutex::default()));
         let url = tcp_proxy(&upstream_address, events.clone(), None).await;
         let address = url.trim_start_matches("http://").to_owned();
@@ -699,34 +688,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_delay_proxy_passes_a_connection_on_over_an_upstream_one_only_once_its_requests_are_answered() {
-        // An upstream that answers every request but "unanswered", and counts its
-        // connections, the requests it read and the connections it saw closed.
-        #[derive(Default)]
-        struct Counts {
-            accepted: AtomicUsize,
-            read: AtomicUsize,
-            closed: AtomicUsize,
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let upstream = listener.local_addr().unwrap().to_string();
-        let counts = Arc::new(Counts::default());
-        let upstream_counts = counts.clone();
-        tokio::spawn(async move {
-            while let Ok((mut connection, _)) = listener.accept().await {
-                upstream_counts.accepted.fetch_add(1, Ordering::SeqCst);
-                let counts = upstream_counts.clone();
-                tokio::spawn(async move {
-                    let mut request = [0; 64];
-                    while let Ok(n @ 1..) = connection.read(&mut request).await {
-                        counts.read.fetch_add(1, Ordering::SeqCst);
-                        if &request[..n] != b"unanswered" {
-                            connection.write_all(b"answer").await.unwrap();
-                        }
-                    }
-                    counts.closed.fetch_add(1, Ordering::SeqCst);
-                });
-            }
-        });
+        let (upstream, counts) = upstream().await;
         let idle = Arc::new(IdleUpstreams::default());
         let relay = Arc::new(Delay { delay: Duration::ZERO, exchanges: Default::default() });
         let url = tcp_proxy(&upstream, relay, Some(idle.clone())).await;
@@ -758,6 +720,40 @@ mod tests {
             let request = String::from_utf8_lossy(request);
             assert_eq!(counts.accepted.load(Ordering::SeqCst), connections, "after {request:?}");
         }
+    }
+
+    /// What [`upstream`] has seen: connections accepted, requests read, connections closed.
+    #[derive(Default)]
+    struct Counts {
+        accepted: AtomicUsize,
+        read: AtomicUsize,
+        closed: AtomicUsize,
+    }
+
+    /// An upstream on 127.0.0.1 that answers "answer" to every request but
+    /// "unanswered"; its address, and what it has seen.
+    async fn upstream() -> (String, Arc<Counts>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let counts = Arc::new(Counts::default());
+        let upstream_counts = counts.clone();
+        tokio::spawn(async move {
+            while let Ok((mut connection, _)) = listener.accept().await {
+                upstream_counts.accepted.fetch_add(1, Ordering::SeqCst);
+                let counts = upstream_counts.clone();
+                tokio::spawn(async move {
+                    let mut request = [0; 64];
+                    while let Ok(n @ 1..) = connection.read(&mut request).await {
+                        counts.read.fetch_add(1, Ordering::SeqCst);
+                        if &request[..n] != b"unanswered" {
+                            connection.write_all(b"answer").await.unwrap();
+                        }
+                    }
+                    counts.closed.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        (address, counts)
     }
 
     /// Waits until `holds` does, for 10 s at most.

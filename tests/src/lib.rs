@@ -581,6 +581,9 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>, reuse: Option<Arc<Id
             let connection = Connection { number: opened, relay: relay.clone(), exchange: Mutex::default() };
             opened += 1;
             tokio::spawn(async move {
+                // The client's handshake comes first: no upstream connection is
+                // taken from the idle ones, or opened, while it lasts.
+                connection.relay.opened().await;
                 let reused = reuse.as_ref().and_then(|idle| idle.take());
                 let server = match reused {
                     Some(server) => server,
@@ -589,7 +592,6 @@ async fn tcp_proxy<R: Relay>(upstream: &str, relay: Arc<R>, reuse: Option<Arc<Id
                         Err(_) => return,
                     },
                 };
-                connection.relay.opened().await;
                 let _ = (client.set_nodelay(true), server.set_nodelay(true));
                 let (mut client_read, mut client_write) = client.into_split();
                 let (mut server_read, mut server_write) = server.into_split();

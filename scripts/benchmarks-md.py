@@ -2,7 +2,7 @@
 """Writes BENCHMARKS.md from what `make bench` printed (scripts/bench): DIR holds
 criterion.txt, bill.txt and ingest-1.txt to ingest-3.txt; each ingestion figure is
 the median of the three runs. The before figures are fixed: they were measured with
-the same runs on the commit before issue 13's work (BEFORE)."""
+the same runs on the commit before issue 13's first change to call-records (BEFORE)."""
 import datetime
 import os
 import platform
@@ -116,9 +116,10 @@ def main(directory):
     start_at_work, end_at_work = by_kind("DynamoDB Local at work on one of the batch's requests")
     start_alone, end_alone = by_kind("the function alone, with none outstanding")
     start_less, end_less = by_kind("the batch less DynamoDB Local's time")
-    ends_over = (
-        "\nSo batches of ends take over 60 ms here, most of it DynamoDB Local's; the figure in the\n"
-        "table is the median of both kinds." if end_batches > TARGETS["batch100@5ms"] else ""
+    ends_met = end_batches <= TARGETS["batch100@5ms"]
+    ends_over = "" if ends_met else (
+        f"\nSo batches of ends take over {TARGETS['batch100@5ms']} ms here, most of it DynamoDB Local's; the figure in the\n"
+        "table is the median of both kinds."
     )
     refused = each(r"([0-9]+) us for a refused record")
     breakdown_requests = int(each(r"([0-9]+) requests each, one at a time"))
@@ -194,7 +195,7 @@ settings that `make bench` does not repeat, is in
 |---|---|---|---|---|---|
 | 1 | function CPU per record, single-record POSTs (2,000 records of 1,000 calls, shuffled, 8 clients) | {BEFORE['single']} | {figures['single']:.0f} us/record | {target('single', figures['single'])} |
 | 1 | function CPU per record, batches of 100 (2,000 more records the same way) | {BEFORE['batch']} | {figures['batch']:.0f} us/record | {target('batch', figures['batch'])} |
-| 2 | a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of {batches}: {batches // 2} batches of starts, {batches // 2} of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | {target('batch100@5ms', figures['batch100@5ms'])}{'' if end_batches <= TARGETS['batch100@5ms'] else '; a batch of ends alone: **no** (below)'} |
+| 2 | a batch of 100 records of 100 calls, 5 ms added to each DynamoDB request (median of {batches}: {batches // 2} batches of starts, {batches // 2} of the same calls' ends) | {BEFORE['batch100@5ms']} | {figures['batch100@5ms']:.1f} ms (starts {start_batches:.1f} ms, ends {end_batches:.1f} ms) | {target('batch100@5ms', figures['batch100@5ms'])}{'' if ends_met else '; a batch of ends alone: **no** (below)'} |
 | 3 | init: process start to first poll, with the start-up probe (median of {init_processes} processes) | {BEFORE['init']} | {figures['init']:.1f} ms | {target('init', figures['init'])} |
 | 3 | the first request after init, 5 ms added, and the second right after it (median of {first_processes} fresh processes) | {BEFORE['first']} | {right_away['first']} ms, second {right_away['second']} ms; a process's first minus its second {right_away['paired']:+.2f} ms | first ≤ second | {met(right_away['paired'], 0)} |
 | 5 | bills-function CPU for a 10,000-call bill in 10 pages (mean of {bill_runs}) | {BEFORE['bill']} | {bill_ms} ms | {target('bill', bill_ms)} |

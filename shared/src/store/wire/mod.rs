@@ -2,10 +2,10 @@
 //! DynamoDB's JSON protocol without the SDK's orchestrator. On a single-record POST
 //! the orchestrator's per-request work (interceptors, configuration, endpoint and
 //! user agent) cost more CPU than signing, JSON and the request itself
-//! (docs/benchmark-investigations.md). What stays the SDK's: the credentials and the HTTP connector,
-//! which the SDK client shares, so that both reach DynamoDB over one pool of
-//! connections. The requests are signed by `sigv4`, which the tests hold to the
-//! SDK's signer.
+//! (docs/benchmark-investigations.md). What stays the SDK's: the credentials and
+//! the HTTP connector, which the SDK client shares, so that both reach DynamoDB over
+//! one pool of connections. The requests are signed by `sigv4`, which the tests hold
+//! to the SDK's signer.
 
 mod json;
 mod sigv4;

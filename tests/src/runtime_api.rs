@@ -59,8 +59,8 @@ struct RuntimeApi {
 /// One running function process.
 pub struct Function {
     child: tokio::process::Child,
-    /// Held for its drop, which stops the server.
-    _runtime_api: RuntimeApiServer,
+    /// Its drop stops the server.
+    runtime_api: RuntimeApiServer,
     invocations: mpsc::Sender<Invocation>,
     started: Instant,
     first_poll: watch::Receiver<Option<Instant>>,
@@ -173,7 +173,7 @@ impl Function {
         let log = LogReader::start(child.stdout.take().unwrap());
         Function {
             child,
-            _runtime_api: runtime_api,
+            runtime_api,
             invocations,
             started,
             first_poll: first_poll_seen,
@@ -191,6 +191,11 @@ impl Function {
             exit = self.child.wait() => panic!("the function stopped before it polled for an event: {exit:?}"),
         };
         polled - self.started
+    }
+
+    /// Where its Runtime API listens.
+    pub fn runtime_api_address(&self) -> std::net::SocketAddr {
+        self.runtime_api.address
     }
 
     /// Hands the function one event and waits for its answer.
@@ -376,7 +381,7 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_function_stops_serving_its_runtime_api() {
         let function = Function::start(Path::new("/bin/true"), "nothing", &[]).await;
-        let address = function._runtime_api.address;
+        let address = function.runtime_api_address();
         tokio::net::TcpStream::connect(address).await.expect("the Runtime API listens while the function lives");
         drop(function);
         let deadline = Instant::now() + Duration::from_secs(5);

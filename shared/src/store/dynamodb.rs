@@ -604,8 +604,8 @@ impl UnmatchedStore for Store {
     }
 }
 
-/// The most actions DynamoDB takes in one transaction. Fewer a transaction did not
-/// make batches faster against DynamoDB Local behind 5 ms of latency
+/// The most actions DynamoDB takes in one transaction. Transactions of fewer actions
+/// did not make batches faster against DynamoDB Local behind 5 ms of latency
 /// (docs/benchmark-investigations.md, "Batches").
 const TRANSACTION_ACTIONS: usize = 100;
 

@@ -303,8 +303,8 @@ DynamoDB Local, and the function's caches, warmer than a first can, since a firs
 after a process start; in the right-after pairing DynamoDB Local's answer is
 {answer_part(right_away)} of the difference and the function's wait for one of the two cores it
 shares with DynamoDB Local {right_away['wait'][2]:+.0f} us. {like_for_like}: {after_start_up['paired']:+.2f} ms.
-The function's own instructions are the same for both requests within 0.16 % (callgrind, in
-the investigations, with every change tried against the difference).
+The function runs the same instructions for both requests (callgrind's count is in the
+investigations, with every change tried against the difference).
 
 ## Each run's output
 
